@@ -54,10 +54,14 @@ def _pair(value: object, name: str, *, minimum: int = 1) -> tuple[int, int]:
 
 
 def _positive_int(value: object, name: str) -> int:
-    """Return ``value`` if it is a positive int (a channel count or ``groups``)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    """Return ``value`` as an int if it is a positive int (a channel count or ``groups``)."""
+    try:
+        number = operator.index(value) if not isinstance(value, bool) else 0
+    except TypeError:
+        number = 0
+    if number < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+    return number
 
 
 def _dim_error(problems: list[str | None]) -> None:

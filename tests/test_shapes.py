@@ -42,17 +42,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _plain_cpu_kernels():
-    """Run the oracles on PyTorch's plain CPU kernels, not oneDNN's.
-
-    oneDNN builds a kernel for every new input shape (milliseconds each, and these tests
-    try hundreds of shapes); the plain kernels answer at once. Shape checks and errors
-    come from PyTorch's common code before either runs, so the answers are the same.
+def _one_thread():
+    """Run the oracles on one thread: they are hundreds of convolutions on a few pixels
+    each, and waking a thread pool (on a busy 2-core runner) costs far more than the work.
     """
-    enabled = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
+    num_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield
-    torch.backends.mkldnn.enabled = enabled
+    torch.set_num_threads(num_threads)
 
 
 def size2d(lo: int, hi: int) -> st.SearchStrategy:
@@ -197,7 +194,8 @@ def test_pool2d_output_shape_matches_avg_pool(input_hw, kernel_size, stride, pad
     """AvgPool2d has no dilation; with dilation 1 its shapes and rules are max-pool's."""
     pool = nn.AvgPool2d(kernel_size, stride, padding, ceil_mode=ceil_mode)
     expected = torch_pool_hw(pool, input_hw)
-    assert_agrees(expected, pool2d_output_shape, input_hw, kernel_size, stride, padding, 1, ceil_mode)
+    args = (input_hw, kernel_size, stride, padding, 1, ceil_mode)  # dilation 1
+    assert_agrees(expected, pool2d_output_shape, *args)
 
 
 @PROPERTY
