@@ -11,7 +11,7 @@ import sys
 
 from cnnkit.data import DATASETS, dataloaders
 from cnnkit.models import lenet5
-from cnnkit.summarize import summary
+from cnnkit.summarize import ShapeMismatchError, summary
 from cnnkit.train import device_name, fit, set_seed, try_gpu
 
 
@@ -28,9 +28,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="LeNet pooling (default: %(default)s)")
     parser.add_argument("--optimizer", default="adam", choices=("adam", "sgd", "adamw"),
                         help="optimizer (default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=2e-3, help="learning rate (default: %(default)s)")
-    parser.add_argument("--epochs", type=int, default=5, help="epochs (default: %(default)s)")
-    parser.add_argument("--batch-size", type=int, default=64, help="batch size (default: %(default)s)")
+    parser.add_argument("--lr", type=float, default=2e-3,
+                        help="learning rate (default: %(default)s)")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs (default: %(default)s)")
+    parser.add_argument("--batch-size", type=int, default=64,
+                        help="batch size (default: %(default)s)")
+    parser.add_argument("--subset", type=int, default=None,
+                        help="train on this many images only (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser  # fmt: skip
@@ -39,12 +43,18 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     set_seed(args.seed)
-    train_loader, test_loader = dataloaders(args.dataset, args.batch_size, seed=args.seed)
+    train_loader, test_loader = dataloaders(args.dataset, args.batch_size, seed=args.seed,
+                                            subset=args.subset)
     X, _ = next(iter(train_loader))
     model = lenet5(activation=args.activation, pool=args.pool, in_channels=X.shape[1])
     print(f"LeNet-5 ({args.activation} + {args.pool} pooling) on {args.dataset}: "
           f"{len(train_loader.dataset):,} training / {len(test_loader.dataset):,} test images")
-    print(summary(model, tuple(X.shape[1:])))
+    try:
+        print(summary(model, tuple(X.shape[1:])))
+    except ShapeMismatchError as error:
+        print(f"LeNet-5 does not fit {args.dataset}'s {tuple(X.shape[1:])} images:\n{error}",
+              file=sys.stderr)
+        return 2
     device = try_gpu()
     print(f"training for {args.epochs} epochs on {device_name(device)} "
           f"({args.optimizer}, lr {args.lr}, batch size {args.batch_size})")
