@@ -23,24 +23,10 @@ from cnnkit.ops import (
     pool2d,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    # PyTorch warns (once per process) that padding="same" with an even kernel copies the
-    # input; the oracle tests use such kernels on purpose.
-    "ignore:Using padding='same' with even kernel lengths:UserWarning"
-)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.py
 
 # Derandomized and without an example database: every run checks the same cases.
 LOOPS = settings(max_examples=30, deadline=None, derandomize=True, database=None)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One thread: the tensors are a few pixels, and waking a thread pool (on a busy
-    2-core runner) costs far more than the work."""
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
 
 
 def randn(seed: int, *shape: int) -> torch.Tensor:

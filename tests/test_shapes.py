@@ -28,28 +28,13 @@ from cnnkit.shapes import (
     same_padding,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    # PyTorch warns (once per process) that padding="same" with an even kernel copies the
-    # input; the oracle tests use such kernels on purpose.
-    "ignore:Using padding='same' with even kernel lengths:UserWarning"
-)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.py
 
 # Derandomized and without an example database: every run checks the same cases.
 PROPERTY = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 FEW = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Run the oracles on one thread: they are hundreds of convolutions on a few pixels
-    each, and waking a thread pool (on a busy 2-core runner) costs far more than the work.
-    """
-    num_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(num_threads)
 
 
 def size2d(lo: int, hi: int) -> st.SearchStrategy:
