@@ -240,6 +240,7 @@ def dataloaders(
     num_workers: int = 0,
     shuffle: bool = True,
     seed: int = 0,
+    pin_memory: bool | None = None,
 ) -> tuple[DataLoader, DataLoader]:
     """Train and test loaders for dataset ``name`` (``course/04_lenet.ipynb``).
 
@@ -253,10 +254,14 @@ def dataloaders(
         num_workers: background processes that load batches.
         shuffle: reshuffle the training set every epoch.
         seed: seeds the training shuffle, so the same seed gives the same batches.
+        pin_memory: page-locked batches for faster copies to a GPU; default: whether
+            CUDA is available.
 
     Returns:
         ``(train_loader, test_loader)``; the test loader is never shuffled.
     """
+    if pin_memory is None:
+        pin_memory = torch.cuda.is_available()
     train_set = load_dataset(name, root=root, train=True, download=download, subset=subset)
     test_set = load_dataset(name, root=root, train=False, download=download, subset=test_subset)
     train_loader = DataLoader(
@@ -264,9 +269,12 @@ def dataloaders(
         batch_size=batch_size,
         shuffle=shuffle,
         num_workers=num_workers,
+        pin_memory=pin_memory,
         generator=torch.Generator().manual_seed(seed),
     )
-    test_loader = DataLoader(test_set, batch_size=batch_size, num_workers=num_workers)
+    test_loader = DataLoader(
+        test_set, batch_size=batch_size, num_workers=num_workers, pin_memory=pin_memory
+    )
     return train_loader, test_loader
 
 

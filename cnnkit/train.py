@@ -49,7 +49,8 @@ class History:
         if not self.num_epochs:
             return "History(no epochs)"
         return (
-            f"{self.num_epochs} epoch{'s' * (self.num_epochs != 1)} on {self.device}: train loss {self.train_loss[-1]:.3f}, "
+            f"{self.num_epochs} epoch{'s' * (self.num_epochs != 1)} on {self.device}: "
+            f"train loss {self.train_loss[-1]:.3f}, "
             f"train acc {self.train_acc[-1]:.3f}, test acc {self.test_acc[-1]:.3f}, "
             f"{self.examples_per_sec[-1]:,.0f} examples/sec"
         )

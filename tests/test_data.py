@@ -324,3 +324,13 @@ def test_failed_download_points_to_mnist_5k(name, download, tmp_path, no_network
 def test_module_exports_match_all():
     assert set(data.__all__) <= set(dir(data))
     assert DATASETS == ("fashion-mnist", "mnist", "mnist-5k", "digits")
+
+
+def test_dataloaders_pin_memory_only_with_a_gpu(monkeypatch):
+    train, test = dataloaders("digits", 32)
+    assert (train.pin_memory, test.pin_memory) == (False, False)  # no CUDA here (CI)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    train, test = dataloaders("digits", 32)
+    assert (train.pin_memory, test.pin_memory) == (True, True)
+    train, _ = dataloaders("digits", 32, pin_memory=False)
+    assert train.pin_memory is False
