@@ -36,8 +36,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	CNNKIT_QUICK=1 $(BIN)/python -m pytest
 
+# Jupyter refuses to run as root unless told; containers and lab machines often are root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=.
+	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache
