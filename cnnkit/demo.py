@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="train on this many images only (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    return parser  # fmt: skip
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,14 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     set_seed(args.seed)
     train_loader, test_loader = dataloaders(args.dataset, args.batch_size, seed=args.seed,
                                             subset=args.subset)
-    X, _ = next(iter(train_loader))
-    model = lenet5(activation=args.activation, pool=args.pool, in_channels=X.shape[1])
+    image_shape = tuple(train_loader.dataset[0][0].shape)  # (C, H, W) of one example
+    model = lenet5(activation=args.activation, pool=args.pool, in_channels=image_shape[0])
     print(f"LeNet-5 ({args.activation} + {args.pool} pooling) on {args.dataset}: "
           f"{len(train_loader.dataset):,} training / {len(test_loader.dataset):,} test images")
     try:
-        print(summary(model, tuple(X.shape[1:])))
+        print(summary(model, image_shape))
     except ShapeMismatchError as error:
-        print(f"LeNet-5 does not fit {args.dataset}'s {tuple(X.shape[1:])} images:\n{error}",
+        print(f"LeNet-5 does not fit {args.dataset}'s {image_shape} images:\n{error}",
               file=sys.stderr)
         return 2
     device = try_gpu()
