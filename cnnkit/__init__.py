@@ -22,7 +22,7 @@ from cnnkit.shapes import (
 __version__ = "0.1.0"
 
 # Submodules that import torch: loaded lazily so that `cnnkit.shapes` stays torch-free.
-_LAZY_MODULES = ("ops", "data", "train", "models", "plot", "summarize", "profile")
+_LAZY_MODULES = ("ops", "data", "train", "models", "plot", "summarize", "profile", "widgets")
 # Public objects that live in a lazily loaded submodule.
 _LAZY_OBJECTS = {
     "summary": "summarize",

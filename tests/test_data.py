@@ -25,6 +25,7 @@ from cnnkit.data import (
     class_names,
     data_root,
     dataloaders,
+    lecture_dataloaders,
     load_dataset,
     sample_image,
 )
@@ -319,6 +320,28 @@ def test_failed_download_points_to_mnist_5k(name, download, tmp_path, no_network
     assert 'load_dataset("mnist-5k")' in message
     assert isinstance(info.value, RuntimeError) and not isinstance(info.value, FileNotFoundError)
     assert no_network and all(url.endswith(".gz") for url in no_network)  # it really tried
+
+
+def test_lecture_loaders_fall_back_offline_and_say_why(tmp_path, no_network, capsys):
+    train, test, name = lecture_dataloaders(16, root=tmp_path, subset=50_000, test_subset=200)
+    out = capsys.readouterr().out
+    assert name == "mnist-5k"
+    assert "fashion-mnist is not available here, so this notebook uses mnist-5k" in out
+    assert "no network" in out  # the reason is printed, not swallowed
+    assert len(train.dataset) == 4000  # a subset larger than mnist-5k is capped, not an error
+    assert len(test.dataset) == 200
+    assert no_network  # it really tried to download
+
+
+def test_lecture_loaders_use_the_preferred_dataset_when_present(tmp_path, fake_splits,
+                                                                no_network, capsys):
+    write_idx(tmp_path / "FashionMNIST" / "raw", fake_splits)
+    train, test, name = lecture_dataloaders(8, root=tmp_path, subset=10)
+    assert name == "fashion-mnist" and capsys.readouterr().out == ""
+    assert type(test.dataset) is torchvision.datasets.FashionMNIST
+    assert len(train.dataset) == 10 and len(test.dataset) == 20
+    with pytest.raises(ValueError, match="fashion-mnsit"):
+        lecture_dataloaders(8, preferred="fashion-mnsit")
 
 
 def test_module_exports_match_all():
