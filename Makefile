@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m cnnkit.demo
+	$(BIN)/python -m autograder demo
 
 test: $(STAMP)
 	CNNKIT_QUICK=1 $(BIN)/python -m pytest

@@ -1,0 +1,207 @@
+"""``python -m autograder``: build, validate, collect, grade, feedback, export, report, demo.
+
+Every subcommand works on one course root (``--root``, default: the current folder), the
+folder with ``nbgrader_config.py`` and ``source/``. Exit status: 0 done, 1 something to
+look at (a failed check or submission; the output says which), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.course import Course, CourseError
+
+__all__ = ["main"]
+
+
+def _assignments(course: Course, name: str | None) -> list[str]:
+    return [course.check_assignment(name)] if name else course.assignments()
+
+
+def cmd_build(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grading import build
+
+    for assignment in _assignments(course, args.assignment):
+        notebooks = build(course, assignment)
+        print(f"{assignment}: " + ", ".join(str(p.relative_to(course.root)) for p in notebooks))
+    return 0
+
+
+def cmd_validate(course: Course, args: argparse.Namespace) -> int:
+    from autograder.validate import validate
+
+    breaches = 0
+    for assignment in _assignments(course, args.assignment):
+        checks = validate(course, assignment, progress=not args.no_progress)
+        breaches += sum(not c.ok for c in checks)
+        print(f"{assignment}:")
+        print("\n".join(c.line() for c in checks))
+    if breaches:
+        print(f"validation FAILED: {breaches} checks did not pass", file=sys.stderr)
+    return 1 if breaches else 0
+
+
+def cmd_collect(course: Course, args: argparse.Namespace) -> int:
+    from autograder.collect import collect
+
+    result = collect(course, Path(args.path), pattern=args.pattern, update=args.update)
+    for rel, _student, dest in result.placed:
+        print(f"{rel} -> {dest.relative_to(course.root)}")
+    for rel, reason in result.unplaced:
+        print(f"could not place {rel}: {reason}", file=sys.stderr)
+    print(
+        f"collected {len(result.placed)} files from {len(result.students)} students; "
+        f"{len(result.unplaced)} not placed"
+    )
+    return 1 if result.unplaced else 0
+
+
+def cmd_grade(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grading import describe_device, grade
+
+    print(f"grading {args.assignment} on {describe_device()}")
+    results = grade(
+        course,
+        args.assignment,
+        students=args.student or None,
+        force=args.force,
+        progress=not args.no_progress,
+    )
+    if args.no_progress:
+        print("\n".join(r.line() for r in results))
+    failed = [r for r in results if r.status == "failed"]
+    print(f"{len(results) - len(failed)} graded, {len(failed)} failed; scores in {course.db_url}")
+    return 1 if failed else 0
+
+
+def cmd_feedback(course: Course, args: argparse.Namespace) -> int:
+    from autograder.grading import feedback
+
+    written, failed = feedback(
+        course, course.check_assignment(args.assignment), students=args.student or None
+    )
+    for path in written:
+        print(path.relative_to(course.root))
+    for line in failed:
+        print(f"feedback failed for {line}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_export(course: Course, args: argparse.Namespace) -> int:
+    from autograder.export import PerCellCsvExportPlugin
+
+    dest = Path(args.to) if Path(args.to).is_absolute() else course.root / args.to
+    plugin = PerCellCsvExportPlugin(
+        to=str(dest), assignment=args.assignment or [], parent=course.api()
+    )
+    with course.gradebook() as gb:
+        plugin.export(gb)
+    print(f"per-student, per-test-cell points written to {dest}")
+    return 0
+
+
+def cmd_report(course: Course, args: argparse.Namespace) -> int:
+    from autograder.report import report
+
+    out = Path(args.out) if Path(args.out).is_absolute() else course.root / args.out
+    with course.gradebook() as gb:
+        table, pngs, summaries = report(gb, out)
+    print(table)
+    print()
+    print("\n".join(summaries))
+    print("\n".join(f"histogram: {p}" for p in pngs))
+    return 0
+
+
+def cmd_demo(course: Course, args: argparse.Namespace) -> int:
+    from autograder.demo import run_demo
+
+    return run_demo(course, progress=not args.no_progress)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="cnn-course's grading pipeline on nbgrader: build the student versions, "
+        "validate them, collect submissions, grade, write feedback, export and report.",
+    )
+    parser.add_argument(
+        "--root",
+        default=".",
+        help="course root with nbgrader_config.py and source/ (default: the current folder)",
+    )
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="gradebook database URL (default: sqlite:///<root>/gradebook.db)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("build", cmd_build, "generate the student versions into release/")
+    p.add_argument("assignment", nargs="?", help="one assignment (default: all in source/)")
+    p = add(
+        "validate",
+        cmd_validate,
+        "check that solutions score full marks, stubs score "
+        "zero, grade cells have unique ids and points, and every task has hidden tests",
+    )
+    p.add_argument("assignment", nargs="?", help="one assignment (default: all in source/)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p = add(
+        "collect",
+        cmd_collect,
+        "bring submissions from a folder or an LMS zip into "
+        "submitted/<student>/<assignment>/ and register the students",
+    )
+    p.add_argument("path", help="a folder of notebooks or an LMS download .zip")
+    from autograder.collect import DEFAULT_PATTERN
+
+    p.add_argument(
+        "--pattern",
+        default=DEFAULT_PATTERN,
+        help="regular expression with groups "
+        "student_id and file_id for file names (default: %(default)s)",
+    )
+    p.add_argument("--update", action="store_true", help="replace submissions collected before")
+    p = add("grade", cmd_grade, "autograde every student folder under submitted/ with nbgrader")
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p = add(
+        "feedback",
+        cmd_feedback,
+        "HTML feedback per student (failing checks' messages, never hidden test code)",
+    )
+    p.add_argument("assignment")
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p = add("export", cmd_export, "CSV of per-student, per-test-cell points and totals")
+    p.add_argument("--to", default="grades.csv", help="output file (default: %(default)s)")
+    p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    p = add("report", cmd_report, "summary table and a score histogram (PNG) per assignment")
+    p.add_argument("--out", default="reports", help="folder for the PNGs (default: %(default)s)")
+    p = add(
+        "demo",
+        cmd_demo,
+        "the whole pipeline on the bundled example submissions, in a "
+        "scratch copy of the course (demo_course/)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        course = Course(args.root, db_url=args.db)
+        return args.func(course, args)
+    except (CourseError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

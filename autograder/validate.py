@@ -1,0 +1,173 @@
+"""``validate``: an assignment is fit to hand out only if all of these hold.
+
+1. Every nbgrader cell has a ``grade_id``, unique in its notebook; every test cell has
+   points and starts with a one-line docstring (the feedback's headline).
+2. Every task (each function a solution cell defines) is exercised by hidden tests.
+3. The student version keeps no solution and no hidden test, and every solution cell
+   raises ``NotImplementedError()``.
+4. The source notebook, graded as a submission, scores full marks.
+5. The untouched student version, graded as a submission, scores zero, and grading it
+   does not crash.
+
+Steps 4 and 5 run nbgrader's real ``autograde`` in a temporary copy of the course, so the
+course's gradebook and folders are never touched.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder.course import CONFIG_FILE, Course
+from autograder.grading import build, grade
+
+__all__ = ["Check", "validate"]
+
+_HIDDEN = re.compile(r"BEGIN HIDDEN TESTS(.*?)END HIDDEN TESTS", re.DOTALL)
+
+
+@dataclasses.dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"  [{'ok' if self.ok else 'FAIL'}] {self.name}" + (
+            f": {self.detail}" if self.detail else ""
+        )
+
+
+def _meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _functions(source: str) -> list[str]:
+    code = "\n".join(ln for ln in source.splitlines() if "### " not in ln)
+    tree = ast.parse(code)
+    return [
+        n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")
+    ]
+
+
+def static_checks(notebook: Path) -> list[Check]:
+    """Checks 1 and 2 on one source notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    name = notebook.name
+    checks, ids, problems = [], [], []
+    grade_cells = [c for c in nb.cells if _meta(c).get("grade")]
+    for cell in nb.cells:
+        meta = _meta(cell)
+        if meta:
+            if not meta.get("grade_id"):
+                problems.append(f"a {cell.cell_type} cell has nbgrader metadata but no grade_id")
+            ids.append(meta.get("grade_id"))
+    dupes = sorted({i for i in ids if i and ids.count(i) > 1})
+    if dupes:
+        problems.append(f"duplicate grade_id {', '.join(dupes)}")
+    for cell in grade_cells:
+        gid = _meta(cell).get("grade_id")
+        if not (_meta(cell).get("points") or 0) > 0:
+            problems.append(f"test cell {gid} has no points")
+        if cell.cell_type == "code":
+            body = ast.parse(cell.source).body
+            if not (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                problems.append(
+                    f"test cell {gid} does not start with a docstring saying what it checks"
+                )
+    checks.append(Check(f"{name}: cell ids and points", not problems, "; ".join(problems)))
+
+    hidden = "\n".join(m for c in grade_cells for m in _HIDDEN.findall(c.source))
+    missing = []
+    tasks = [
+        f
+        for c in nb.cells
+        if _meta(c).get("solution") and c.cell_type == "code"
+        for f in _functions(c.source)
+    ]
+    for func in tasks:
+        if not re.search(rf"\b{re.escape(func)}\b", hidden):
+            missing.append(func)
+    checks.append(
+        Check(
+            f"{name}: hidden tests for every task ({len(tasks)} tasks)",
+            bool(tasks) and not missing,
+            f"no hidden test calls {', '.join(missing)}"
+            if missing
+            else ("" if tasks else "no tasks"),
+        )
+    )
+    return checks
+
+
+def released_checks(notebook: Path) -> Check:
+    """Check 3 on one released notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    problems = []
+    for cell in nb.cells:
+        gid = _meta(cell).get("grade_id", "?")
+        if "BEGIN SOLUTION" in cell.source or "BEGIN HIDDEN TESTS" in cell.source:
+            problems.append(f"{gid} still holds a solution or hidden tests")
+        if (
+            _meta(cell).get("solution")
+            and cell.cell_type == "code"
+            and "raise NotImplementedError()" not in cell.source
+        ):
+            problems.append(f"solution cell {gid} has no NotImplementedError stub")
+    return Check(
+        f"{notebook.name}: student version has stubs only", not problems, "; ".join(problems)
+    )
+
+
+def validate(course: Course, assignment: str, *, progress: bool = False) -> list[Check]:
+    """Run every check on ``assignment`` in a throw-away copy of the course."""
+    course.check_assignment(assignment)
+    checks = [c for nb in course.source_notebooks(assignment) for c in static_checks(nb)]
+    with tempfile.TemporaryDirectory(prefix=f"validate-{assignment}-") as tmp:
+        root = Path(tmp)
+        shutil.copy(course.root / CONFIG_FILE, root / CONFIG_FILE)
+        shutil.copytree(course.folder("source") / assignment, root / "source" / assignment)
+        for extra in course.folder("source").glob("*.ipynb"):  # the header notebook
+            shutil.copy(extra, root / "source" / extra.name)
+        scratch = Course(root, db_url=f"sqlite:///{root / 'gradebook.db'}")
+        try:
+            released = build(scratch, assignment)
+        except Exception as err:  # noqa: BLE001 - report, don't crash, on a broken source
+            return [*checks, Check("nbgrader generate_assignment", False, str(err))]
+        checks += [released_checks(nb) for nb in released]
+        for student, notebooks in (
+            ("solution", course.source_notebooks(assignment)),
+            ("stub", released),
+        ):
+            folder = scratch.folder("submitted") / student / assignment
+            folder.mkdir(parents=True)
+            for nb in notebooks:
+                shutil.copy(nb, folder / nb.name)
+        results = {r.student: r for r in grade(scratch, assignment, progress=progress)}
+        sol, stub = results["solution"], results["stub"]
+        checks.append(
+            Check(
+                "source solution scores full marks",
+                sol.status == "graded" and sol.score == sol.max_score,
+                sol.reason if sol.status == "failed" else f"{sol.score:g} / {sol.max_score:g}",
+            )
+        )
+        checks.append(
+            Check(
+                "untouched student version scores zero without crashing the grader",
+                stub.status == "graded" and stub.score == 0,
+                stub.reason if stub.status == "failed" else f"{stub.score:g} / {stub.max_score:g}",
+            )
+        )
+    return checks

@@ -1,0 +1,37 @@
+"""nbgrader configuration of cnn-course: this folder is the course root.
+
+Used by `python -m autograder ...` and by nbgrader's own commands (`nbgrader
+generate_assignment ps1_output_shapes`, `nbgrader autograde ...`) run from this folder.
+"""
+
+from pathlib import Path
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.root = str(ROOT)
+# gradebook.db, release/, submitted/, autograded/ and feedback/ live here and are git-ignored.
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.json"]
+
+# Every student notebook starts with the course's instructions.
+c.IncludeHeaderFooter.header = str(ROOT / "source" / "header.ipynb")
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Timeouts: a cell may train a small network on the CPU (ps3 takes ~20 s on 2 cores).
+c.Execute.timeout = 300  # seconds per cell
+c.Execute.startup_timeout = 120  # seconds for the kernel to start
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+
+# Feedback shows each failing check's message, never hidden test code (autograder/feedback.py).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.preprocessors.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# `nbgrader export` writes per-test-cell points, not only totals (autograder/export.py).
+c.ExportApp.plugin_class = "autograder.export.PerCellCsvExportPlugin"

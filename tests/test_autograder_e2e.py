@@ -1,0 +1,171 @@
+"""The instructor's pipeline end to end, through nbgrader's real converters and gradebook.
+
+A temporary course gets the repository's config and assignments; the example students'
+answers become submissions in an LMS-style zip; then collect, grade, feedback, export
+and report run as an instructor would run them, and every student's score is asserted
+exactly. (About two minutes: twelve notebooks run in real kernels.)
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.cli import main
+from autograder.course import Course
+from autograder.submissions import write_lms_zip
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = ["ps1_output_shapes", "ps2_pooling_as_convolution", "ps3_lenet_variants"]
+# The examples' scores (autograder/examples/README.md says why each student loses points).
+EXPECTED = {
+    "ps1_output_shapes": {"alice": 23, "bob": 10, "carol": 5, "dan": 0},
+    "ps2_pooling_as_convolution": {"alice": 19, "bob": 6, "carol": 9, "dan": 0},
+    "ps3_lenet_variants": {"alice": 19, "bob": 12, "carol": 4, "dan": 0},
+}
+MAX = {"ps1_output_shapes": 23, "ps2_pooling_as_convolution": 19, "ps3_lenet_variants": 19}
+
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+
+def copy_course(dest: Path) -> Path:
+    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    shutil.copytree(ROOT / "source", dest / "source")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = copy_course(tmp_path_factory.mktemp("course"))
+    for assignment in ASSIGNMENTS:
+        assert main(["--root", str(root), "build", assignment]) == 0
+    archive = root / "downloaded" / "lms.zip"
+    write_lms_zip(root / "release", ASSIGNMENTS, archive)
+    assert main(["--root", str(root), "collect", str(archive)]) == 0
+    for assignment in ASSIGNMENTS:
+        main(["--root", str(root), "grade", assignment, "--no-progress"])
+        assert main(["--root", str(root), "feedback", assignment]) == 0
+    assert main(["--root", str(root), "export"]) == 0
+    assert main(["--root", str(root), "report"]) == 0
+    return Course(root)
+
+
+def test_every_student_gets_exactly_the_expected_score(course):
+    with course.gradebook() as gb:
+        got = {
+            a: {s.id: float(gb.find_submission(a, s.id).score) for s in gb.students}
+            for a in ASSIGNMENTS
+        }
+        maxima = {a: float(gb.find_assignment(a).max_score) for a in ASSIGNMENTS}
+    assert got == EXPECTED
+    assert maxima == MAX
+
+
+def test_grading_records_device_and_time(course):
+    record = course.folder("autograded") / "bob" / "ps3_lenet_variants" / "grading.json"
+    text = record.read_text()
+    assert '"device": "cpu' in text or '"device": "cuda' in text
+    assert '"status": "graded"' in text
+
+
+def _hidden_lines(notebook: Path) -> set[str]:
+    """Every substantial line of the hidden test regions of a source notebook."""
+    lines = set()
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for block in re.findall(r"BEGIN HIDDEN TESTS(.*?)END HIDDEN TESTS", cell.source, re.S):
+            lines |= {ln.strip() for ln in block.splitlines() if len(ln.strip()) > 25}
+    return lines
+
+
+def _visible_text(page: Path) -> str:
+    """What a browser shows of an HTML page: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
+def test_feedback_shows_messages_but_never_hidden_tests(course):
+    for assignment in ASSIGNMENTS:
+        released = (course.folder("release") / assignment / f"{assignment}.ipynb").read_text()
+        source = course.folder("source") / assignment / f"{assignment}.ipynb"
+        hidden = {line for line in _hidden_lines(source) if line not in released}
+        assert len(hidden) > 10
+        for student in EXPECTED[assignment]:
+            text = _visible_text(
+                course.folder("feedback") / student / assignment / f"{assignment}.html"
+            )
+            assert "hidden tests are not shown" in text
+            leaked = [line for line in hidden if line in text]
+            assert not leaked, f"{student}/{assignment} feedback shows hidden code: {leaked[:2]}"
+    bob = _visible_text(
+        course.folder("feedback") / "bob" / "ps1_output_shapes" / "ps1_output_shapes.html"
+    )
+    assert "a dilated 3x3 kernel spans 5 pixels" in bob  # a visible check's message
+    assert "nn.Conv2d gives" in bob  # a hidden check's message, not its code
+    carol = _visible_text(
+        course.folder("feedback")
+        / "carol"
+        / "ps2_pooling_as_convolution"
+        / "ps2_pooling_as_convolution.html"
+    )
+    assert "max_pool_via_unfold uses" in carol or "was called" in carol
+
+
+def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
+    with (course.root / "grades.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    by_student = {r["student_id"]: r for r in rows}
+    assert set(by_student) == {"(max)", "alice", "bob", "carol", "dan"}
+    for assignment, scores in EXPECTED.items():
+        cells = [k for k in rows[0] if k.startswith(assignment + "/") and not k.endswith("/total")]
+        assert len(cells) >= 4
+        assert sum(float(by_student["(max)"][c]) for c in cells) == MAX[assignment]
+        for student, score in scores.items():
+            row = by_student[student]
+            assert sum(float(row[c]) for c in cells) == score
+            assert float(row[f"{assignment}/total"]) == score
+    assert float(by_student["alice"]["total"]) == 61.0
+    assert float(by_student["bob"]["ps1_output_shapes/test_conv_output_shape_examples"]) == 0.0
+    assert float(by_student["bob"]["ps1_output_shapes/test_conv_params_examples"]) == 1.0
+
+
+def test_nbgrader_own_export_command_uses_the_per_cell_plugin(course, tmp_path):
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    out = tmp_path / "nbgrader.csv"
+    subprocess.run(
+        [str(nbgrader), "export", "--to", str(out)],
+        cwd=course.root,
+        check=True,
+        capture_output=True,
+    )
+    assert "ps1_output_shapes/test_conv_output_shape_examples" in out.read_text().splitlines()[0]
+
+
+def test_report_writes_one_histogram_per_assignment(course):
+    for assignment in ASSIGNMENTS:
+        png = course.root / "reports" / f"{assignment}_scores.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_regrading_is_skipped_unless_forced(course, capsys):
+    assert (
+        main(
+            [
+                "--root",
+                str(course.root),
+                "grade",
+                "ps2_pooling_as_convolution",
+                "--student",
+                "bob",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert "already graded; --force regrades" in capsys.readouterr().out
