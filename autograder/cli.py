@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from autograder.course import Course, CourseError
@@ -198,6 +199,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import SAWarning
+
+    # nbgrader 0.9.6's gradebook warns on every submission about its own session handling.
+    warnings.filterwarnings("ignore", category=SAWarning)
     args = _parser().parse_args(argv)
     try:
         course = Course(args.root, db_url=args.db)
