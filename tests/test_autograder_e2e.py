@@ -24,14 +24,25 @@ from autograder.course import Course
 from autograder.submissions import write_lms_zip
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ["ps1_output_shapes", "ps2_pooling_as_convolution", "ps3_lenet_variants"]
+ASSIGNMENTS = [
+    "ps1_output_shapes",
+    "ps2_pooling_as_convolution",
+    "ps3_lenet_variants",
+    "ps4_channels",
+]
 # The examples' scores (autograder/examples/README.md says why each student loses points).
 EXPECTED = {
     "ps1_output_shapes": {"alice": 23, "bob": 10, "carol": 5, "dan": 0},
     "ps2_pooling_as_convolution": {"alice": 19, "bob": 6, "carol": 9, "dan": 0},
     "ps3_lenet_variants": {"alice": 19, "bob": 12, "carol": 4, "dan": 0},
+    "ps4_channels": {"alice": 14, "bob": 6, "carol": 3, "dan": 0},
 }
-MAX = {"ps1_output_shapes": 23, "ps2_pooling_as_convolution": 19, "ps3_lenet_variants": 19}
+MAX = {
+    "ps1_output_shapes": 23,
+    "ps2_pooling_as_convolution": 19,
+    "ps3_lenet_variants": 19,
+    "ps4_channels": 14,
+}
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
@@ -130,7 +141,7 @@ def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
             row = by_student[student]
             assert sum(float(row[c]) for c in cells) == score
             assert float(row[f"{assignment}/total"]) == score
-    assert float(by_student["alice"]["total"]) == 61.0
+    assert float(by_student["alice"]["total"]) == 75.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_output_shape_examples"]) == 0.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_params_examples"]) == 1.0
 
