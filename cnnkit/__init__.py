@@ -22,7 +22,9 @@ from cnnkit.shapes import (
 __version__ = "0.1.0"
 
 # Submodules that import torch: loaded lazily so that `cnnkit.shapes` stays torch-free.
-_LAZY_MODULES = ("ops", "data", "train", "models", "plot", "summarize", "profile", "widgets")
+_LAZY_MODULES = (
+    "ops", "data", "train", "models", "plot", "summarize", "profile", "widgets", "transfer",
+)
 # Public objects that live in a lazily loaded submodule.
 _LAZY_OBJECTS = {
     "summary": "summarize",

@@ -9,34 +9,25 @@ the controls and read the state without a browser::
     w.controls["stride"].value = 2
     w.state["output_shape"]
 
-Modules load on first use, so ``import cnnkit.widgets`` stays cheap.
+Each factory has the name of its module. The factories are imported here, eagerly: once
+Python has imported a submodule it binds the module to the package under that name, so a
+lazy lookup would hand out the module instead of the factory.
 """
 
-from __future__ import annotations
+from cnnkit.widgets.activation_viewer import activation_viewer  # course/04_lenet.ipynb
+from cnnkit.widgets.architecture_comparer import architecture_comparer  # course/05
+from cnnkit.widgets.augmentation_viewer import augmentation_viewer  # course/06
+from cnnkit.widgets.channel_mixer import channel_mixer  # course/02_channels.ipynb
+from cnnkit.widgets.conv_explorer import conv_explorer  # course/01
+from cnnkit.widgets.kernel_playground import kernel_playground  # course/01
+from cnnkit.widgets.pooling_explorer import pooling_explorer  # course/03_pooling.ipynb
 
-import importlib
-from typing import Any
-
-# factory name -> module that defines it (one module per widget)
-_FACTORIES = {
-    "conv_explorer": "conv_explorer",  # course/01_convolutions_padding_stride.ipynb
-    "kernel_playground": "kernel_playground",  # course/01
-    "channel_mixer": "channel_mixer",  # course/02_channels.ipynb
-    "pooling_explorer": "pooling_explorer",  # course/03_pooling.ipynb
-    "activation_viewer": "activation_viewer",  # course/04_lenet.ipynb
-    "architecture_comparer": "architecture_comparer",  # course/05_modern_cnns.ipynb
-    "augmentation_viewer": "augmentation_viewer",  # course/06_transfer_learning.ipynb
-}
-
-__all__ = list(_FACTORIES)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _FACTORIES:
-        module = importlib.import_module(f"cnnkit.widgets.{_FACTORIES[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'cnnkit.widgets' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__all__ = [
+    "conv_explorer",
+    "kernel_playground",
+    "channel_mixer",
+    "pooling_explorer",
+    "activation_viewer",
+    "architecture_comparer",
+    "augmentation_viewer",
+]

@@ -1,0 +1,139 @@
+"""The modern CNNs side by side: parameters, MACs and shapes (``course/05_modern_cnns.ipynb``).
+
+The numbers come from :func:`cnnkit.models.compare` (cached, models built on the meta
+device); :func:`comparison_table` turns its rows into HTML and :func:`cost_figure` draws
+parameters and MACs as bars on a log scale. The widget is layout and wiring.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import ipywidgets as widgets
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullLocator
+
+from cnnkit.widgets._base import Explorer, figure_png
+
+__all__ = ["architecture_comparer", "comparison_table", "cost_figure", "human"]
+
+DEFAULT_NAMES = ("AlexNet", "VGG-11", "GoogLeNet", "ResNet-18", "EfficientNet-B0")
+_SORT_KEYS = {"year": "year", "parameters": "params", "MACs": "macs"}
+
+
+def human(n: float) -> str:
+    """``61_100_840 -> "61.1 M"``: three significant digits and a k/M/G suffix."""
+    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= factor:
+            return f"{n / factor:.3g} {suffix}"
+    return f"{n:.3g}"
+
+
+def comparison_table(rows: Sequence[dict[str, Any]], *, missing: Sequence[str] = ()) -> str:
+    """An HTML table of rows from :func:`cnnkit.models.compare` (exact counts, with commas).
+
+    Args:
+        rows: dicts with ``name``, ``year``, ``params``, ``macs``, ``output_shape``,
+            ``layers`` and ``idea``.
+        missing: names without this variant, listed below the table.
+    """
+    head = ("architecture", "year", "parameters", "MACs per image", "output shape",
+            "conv + dense layers", "idea")  # fmt: skip
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
+            r["name"], r["year"], f"{r['params']:,}", f"{r['macs']:,}",
+            "×".join(map(str, r["output_shape"])), r["layers"], r["idea"])) + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    note = (f"<p><i>no such variant: {html.escape(', '.join(missing))}</i></p>" if missing
+            else "")  # fmt: skip
+    return (
+        "<table style='border-collapse: collapse; font-size: 90%'><thead><tr>"
+        + "".join(f"<th style='text-align: left'>{h}</th>" for h in head)
+        + f"</tr></thead><tbody>{body}</tbody></table>{note}"
+    )
+
+
+def cost_figure(rows: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
+    """Horizontal bars of parameters and MACs per architecture, log-scaled x axes."""
+    height = 0.9 + 0.3 * max(len(rows), 1)
+    fig = Figure(figsize=(8, height))
+    # Fixed margins: a layout engine would triple the time to draw.
+    fig.subplots_adjust(left=0.16, right=0.96, top=1 - 0.3 / height, bottom=0.55 / height,
+                        wspace=0.06)
+    names = [r["name"] for r in rows][::-1]  # top to bottom in table order
+    for ax, key, label, color in zip(fig.subplots(1, 2, sharey=True),
+                                     ("params", "macs"), ("parameters", "MACs per image"),
+                                     ("tab:blue", "tab:orange"), strict=True):  # fmt: skip
+        values = [r[key] for r in rows][::-1]
+        bars = ax.barh(names, values, color=color)
+        ax.set_xscale("log")
+        # Plain "10 M" tick labels, no minor ticks: log-scale defaults (mathtext 10^7 and
+        # many minor ticks) cost most of a redraw.
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v)))
+        ax.set_xlabel(f"{label} (log scale)")
+        ax.bar_label(bars, labels=[human(v) for v in values], padding=2, fontsize=8)
+        if values:
+            ax.set_xlim(min(values) / 3, max(values) * 12)  # room for the labels
+        ax.grid(axis="x", alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") -> Explorer:
+    """Compare architectures of the zoo (``course/05_modern_cnns.ipynb``).
+
+    Args:
+        variant: ``"small"`` (``(1, 28, 28)`` inputs, 10 classes) or ``"imagenet"``
+            (``(3, 224, 224)``, 1000 classes); the ``"variant"`` control switches later.
+
+    Returns:
+        An :class:`Explorer` with controls ``"names"`` (a ``SelectMultiple`` of
+        :data:`cnnkit.models.ARCHITECTURES`), ``"variant"`` and ``"sort"`` (``"year"``,
+        ``"parameters"``, ``"MACs"``), and state keys ``variant``, ``names`` (in the order
+        shown), ``missing`` (chosen names without this variant), ``sort`` and ``rows``
+        (the dicts of :func:`cnnkit.models.compare`).
+    """
+    from cnnkit.models import ARCHITECTURES, compare  # torch and the model zoo, on first use
+
+    if variant not in ("small", "imagenet"):
+        raise ValueError(f"variant must be 'small' or 'imagenet', got {variant!r}")
+    all_names = list(ARCHITECTURES)
+    names = widgets.SelectMultiple(options=all_names, value=DEFAULT_NAMES, rows=len(all_names),
+                                   description="networks")  # fmt: skip
+    variant_control = widgets.ToggleButtons(
+        options=[("28×28, 10 classes", "small"), ("ImageNet 224×224", "imagenet")],
+        value=variant, description="variant")  # fmt: skip
+    sort = widgets.ToggleButtons(options=list(_SORT_KEYS), value="year", description="sort by")
+    table = widgets.HTML()
+    chart = widgets.Image(format="png")
+    charts: dict[tuple[str, tuple[str, ...]], bytes] = {}  # (variant, names in order) -> PNG
+
+    def render() -> dict[str, Any]:
+        v = variant_control.value
+        chosen = [n for n in all_names if n in names.value]
+        available = [n for n in chosen if v == "small" or ARCHITECTURES[n].full is not None]
+        rows = compare(available, variant=v)  # cached per (name, variant)
+        rows.sort(key=lambda r: r[_SORT_KEYS[sort.value]])
+        missing = [n for n in chosen if n not in available]
+        table.value = comparison_table(rows, missing=missing)
+        key = (v, tuple(r["name"] for r in rows))
+        if key not in charts:  # matplotlib takes ~0.1 s; the table takes microseconds
+            shape = "×".join(map(str, rows[0]["input_shape"])) if rows else ""
+            charts[key] = figure_png(cost_figure(
+                rows, title=f"input {shape}" if rows else "choose networks"))
+        chart.value = charts[key]
+        return {"variant": v, "names": [r["name"] for r in rows], "missing": missing,
+                "sort": sort.value, "rows": rows}  # fmt: skip
+
+    controls = {"names": names, "variant": variant_control, "sort": sort}
+    hint = widgets.HTML("<small>ctrl/cmd-click to choose several</small>")
+    return Explorer(controls,
+                    [widgets.HBox([widgets.VBox([names, hint]),
+                                   widgets.VBox([variant_control, sort])]),
+                     table, chart],
+                    render)  # fmt: skip
