@@ -1,0 +1,141 @@
+"""The lecture notebooks in a real browser, as a student uses them.
+
+For every ``course/*.ipynb`` this starts JupyterLab on localhost, opens the notebook in
+headless Chromium (Debian's ``chromium`` package, driven by Playwright), picks
+**Run > Run All Cells**, and checks that every cell ran without an error, that every widget
+rendered (no "Error displaying widget", none left at "Loading widget..."), and that moving
+a slider changes what its widget shows (in a notebook whose widgets have no slider: picking
+another dropdown option or toggle button). A screenshot of each notebook is saved to
+``test-artifacts/screenshots/<notebook>.png`` (git-ignored), pass or fail.
+
+Needs ``/usr/bin/chromium``: ``apt-get install chromium`` (``.ci/run`` installs it). Where
+no browser can be installed, ``CNNKIT_SKIP_BROWSER=1`` skips this module explicitly; CI
+never sets it, and without it a missing browser is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS, WIDGET_VIEW, JupyterLab, NotebookPage
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "course").glob("*.ipynb"))
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+RUN_TIMEOUT_S = 300  # one notebook, quick profile (CNNKIT_QUICK=1)
+REDRAW_TIMEOUT_S = 60  # one widget redraw after a slider moved
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab serving the repository, its kernels in the quick profile."""
+    if os.environ.get("CNNKIT_SKIP_BROWSER") == "1":
+        pytest.skip("CNNKIT_SKIP_BROWSER=1: the browser tests were switched off explicitly")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser tests need Debian's Chromium. Run "
+            "`apt-get install chromium` (as root; .ci/run does it), or set "
+            "CNNKIT_SKIP_BROWSER=1 to skip them explicitly.",
+            pytrace=False,
+        )
+    with JupyterLab(
+        ROOT, tmp_path_factory.mktemp("jupyterlab"), env={"CNNKIT_QUICK": "1"}
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh browser context per notebook; its kernel is shut down afterwards."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+    lab.shutdown_kernels()
+
+
+def _errors(cells: list[dict]) -> list[str]:
+    return [
+        f"cell {i} ({cell['source']!r}...): {out['ename']}: {out['evalue']}"
+        for i, cell in enumerate(cells)
+        for out in cell["outputs"]
+        if out["type"] == "error"
+    ]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab_and_its_widgets_work(notebook, lab, page):
+    path = notebook.relative_to(ROOT).as_posix()
+    nb = NotebookPage(page, lab, path)
+    timings = {}
+    start = time.monotonic()
+    try:
+        nb.open()
+        timings["open"] = time.monotonic() - start
+        nb.run_all(timeout=RUN_TIMEOUT_S)
+        timings["run all"] = time.monotonic() - start
+
+        cells = nb.cells()
+        errors = _errors(cells)
+        assert not errors, "cells raised errors:\n" + "\n".join(errors)
+        not_run = [i for i, c in enumerate(cells) if c["type"] == "code" and c["count"] is None]
+        assert not not_run, f"code cells {not_run} did not run"
+
+        # Every widget output rendered: none left loading, none failed.
+        try:
+            nb.page.get_by_text("Loading widget...").first.wait_for(
+                state="detached", timeout=30_000
+            )
+        except PlaywrightTimeout as error:
+            raise AssertionError("a widget is still 'Loading widget...' after 30 s") from error
+        text = nb.notebook_text()
+        assert "Error displaying widget" not in text, (
+            f"a widget failed to render; browser console:\n{nb.console}"
+        )
+        assert nb.renders_widgets(), "JupyterLab has no widget renderer (jupyterlab_widgets)"
+        displayed = sum(WIDGET_VIEW in out["mimes"] for c in cells for out in c["outputs"])
+        assert displayed > 0, "the notebook displays no widget"
+        # (Fewer views than outputs is fine: a closed widget, e.g. a finished progress
+        # bar with leave=False, leaves its output empty.)
+        assert nb.rendered_widget_count() > 0, (
+            f"{displayed} widget outputs, but no widget view rendered; browser console:\n"
+            f"{nb.console}"
+        )
+
+        # Moving a slider (or, in a notebook without one, another control) changes what
+        # its widget shows.
+        found = nb.first_interactive_widget()
+        assert found is not None, "no widget with a control to move and something it displays"
+        widget, control = found
+        before = nb.shows(widget)
+        old, new = nb.move_control(widget, control["kind"])
+        moved = f"moved the {control['kind']} {control['name']!r} from {old!r} to {new!r}"
+        after = nb.wait_for_redraw(widget, before, timeout=REDRAW_TIMEOUT_S)
+        timings["redraw"] = time.monotonic() - start
+        print(moved)
+        log = nb.log_text() if nb.log_entries() else ""
+        assert "Traceback" not in log, f"{moved}: it raised an error:\n{log[-2000:]}"
+        assert after != before, (
+            f"{moved}, but after {REDRAW_TIMEOUT_S} s the widget still shows the same: "
+            f"{before['text'][:300]!r}"
+        )
+        assert "Traceback" not in after["text"], f"{moved}: it shows an error: {after['text']!r}"
+    finally:
+        print(f"{path}: " + ", ".join(f"{k} at {v:.1f} s" for k, v in timings.items()))
+        try:
+            nb.screenshot(SCREENSHOTS / f"{notebook.stem}.png")
+        except Exception as error:  # keep the test's own failure, if any
+            print(f"no screenshot: {error}")
+    assert not lab.saved(path), f"the browser session saved {path}: autosave must stay off"
