@@ -4,8 +4,7 @@ For every ``course/*.ipynb`` this starts JupyterLab on localhost, opens the note
 headless Chromium (Debian's ``chromium`` package, driven by Playwright), picks
 **Run > Run All Cells**, and checks that every cell ran without an error, that every widget
 rendered (no "Error displaying widget", none left at "Loading widget..."), and that moving
-a slider changes what its widget shows (in a notebook whose widgets have no slider: picking
-another dropdown option or toggle button). A screenshot of each notebook is saved to
+the first widget's slider changes what that widget shows. A screenshot of each notebook is saved to
 ``test-artifacts/screenshots/<notebook>.png`` (git-ignored), pass or fail.
 
 Needs ``/usr/bin/chromium``: ``apt-get install chromium`` (``.ci/run`` installs it). Where
@@ -114,11 +113,14 @@ def test_notebook_runs_in_jupyterlab_and_its_widgets_work(notebook, lab, page):
             f"{nb.console}"
         )
 
-        # Moving a slider (or, in a notebook without one, another control) changes what
-        # its widget shows.
+        # Moving a slider changes what its widget shows.
         found = nb.first_interactive_widget()
         assert found is not None, "no widget with a control to move and something it displays"
         widget, control = found
+        assert control["kind"] == "slider", (
+            f"the first interactive widget has no slider to move, only {control['kind']} "
+            f"{control['name']!r}: every lecture's widget should have one"
+        )
         before = nb.shows(widget)
         old, new = nb.move_control(widget, control["kind"])
         moved = f"moved the {control['kind']} {control['name']!r} from {old!r} to {new!r}"

@@ -314,3 +314,17 @@ def test_compare_rejects_unknown_names(names, variant, match):
 def test_import_stays_light():
     code = "import sys, cnnkit.models; assert 'torchvision' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("size", [0, -3, 2.5, True])
+def test_compare_rejects_bad_sizes(size):
+    with pytest.raises(ValueError, match="size must be a positive int"):
+        compare(["ResNet-18"], size=size)
+
+
+def test_compare_at_another_size_flags_fixed_size_classifiers():
+    lenet, resnet = compare(["LeNet-5", "ResNet-18"], size=56)
+    assert lenet["macs"] is None and lenet["output_shape"] is None and lenet["error"]
+    assert lenet["params"] == 61_706  # parameters do not depend on the input
+    assert resnet["error"] is None and resnet["input_shape"] == (1, 56, 56)
+    assert resnet["macs"] > compare(["ResNet-18"])[0]["macs"]

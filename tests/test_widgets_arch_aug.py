@@ -172,7 +172,7 @@ def test_comparer_table_counts_the_builders_parameters(comparer):
     for row in w.state["rows"]:
         expected = _numel(ARCHITECTURES[row["name"]].small)
         assert row["params"] == expected, row["name"]
-        assert f"<td>{expected:,}</td>" in table
+        assert f">{expected:,}</td>" in table
         assert row["output_shape"] == (10,)
 
 
@@ -221,3 +221,29 @@ def test_human_readable_counts():
 
     assert [human(n) for n in (512, 61_706, 100_000, 61_100_840, 7_609_090_048)] == [
         "512", "61.7 k", "100 k", "61.1 M", "7.61 G"]
+
+
+def test_comparer_input_size_slider_shows_which_networks_take_any_size(comparer):
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from cnnkit.models import ARCHITECTURES
+
+    w = comparer
+    w.controls["variant"].value = "small"
+    w.controls["names"].value = ("LeNet-5", "ResNet-18", "EfficientNet-B0")
+    w.controls["scale"].value = 150
+    assert w.state["size"] == 42
+    rows = {r["name"]: r for r in w.state["rows"]}
+    # LeNet-5 flattens 16x5x5 features into a Linear(400, ...): no other size fits.
+    assert rows["LeNet-5"]["macs"] is None and "Linear" in rows["LeNet-5"]["error"]
+    assert "does not take this input size" in w.children[1].value
+    # Global average pooling takes any size; MACs grow with the pixels (oracle: PyTorch).
+    for name in ("ResNet-18", "EfficientNet-B0"):
+        model = ARCHITECTURES[name].small().eval()
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model(torch.zeros(1, 1, 42, 42))
+        assert rows[name]["macs"] == counter.get_total_flops() // 2, name
+        assert rows[name]["output_shape"] == (10,)
+    w.controls["scale"].value = 100
+    assert all(r["macs"] is not None for r in w.state["rows"])

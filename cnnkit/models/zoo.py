@@ -21,7 +21,7 @@ from cnnkit.models.efficientnet import efficientnet_b0, efficientnet_b0_small
 from cnnkit.models.lenet import lenet5
 from cnnkit.models.nin_googlenet import googlenet, googlenet_small, nin, nin_small
 from cnnkit.models.resnet_densenet import densenet121, densenet121_small, resnet18, resnet18_small
-from cnnkit.summarize import summary
+from cnnkit.summarize import ShapeMismatchError, summary
 
 __all__ = ["ARCHITECTURES", "INPUT_SHAPES", "Architecture", "compare"]
 
@@ -70,24 +70,36 @@ INPUT_SHAPES = MappingProxyType({"small": (1, 28, 28), "imagenet": (3, 224, 224)
 
 
 @functools.cache
-def _row(name: str, variant: str) -> dict[str, Any]:
+def _row(name: str, variant: str, size: int) -> dict[str, Any]:
     arch = ARCHITECTURES[name]
     builder = arch.small if variant == "small" else arch.full
     assert builder is not None  # compare() checked it
+    channels = INPUT_SHAPES[variant][0]
     with torch.device("meta"):  # shapes and counts only: no memory, no arithmetic
         model = builder()
-    report = summary(model, INPUT_SHAPES[variant])
-    return {
-        "name": name, "variant": variant, "year": arch.year,
-        "params": report.total_params, "macs": report.total_macs,
-        "input_shape": report.input_shape, "output_shape": report.output_shape,
-        "layers": sum(row.macs > 0 for row in report.rows),  # convolution and dense calls
-        "torchvision": arch.torchvision, "idea": arch.idea,
-    }  # fmt: skip
+    row = {"name": name, "variant": variant, "year": arch.year,
+           "params": sum(p.numel() for p in model.parameters()), "macs": None,
+           "input_shape": (channels, size, size), "output_shape": None, "layers": None,
+           "torchvision": arch.torchvision, "idea": arch.idea, "error": None}  # fmt: skip
+    try:
+        report = summary(model, (channels, size, size))
+    except (ShapeMismatchError, RuntimeError, ValueError) as err:
+        # A fixed-size classifier (flatten + Linear) fits one input size only.
+        row["error"] = str(err).splitlines()[0]
+        return row
+    row.update(
+        macs=report.total_macs,
+        output_shape=report.output_shape,
+        layers=sum(r.macs > 0 for r in report.rows),  # convolution and dense calls
+    )
+    return row
 
 
 def compare(
-    names: str | Sequence[str], *, variant: Literal["small", "imagenet"] = "small"
+    names: str | Sequence[str],
+    *,
+    variant: Literal["small", "imagenet"] = "small",
+    size: int | None = None,
 ) -> list[dict[str, Any]]:
     """Parameters, MACs and shapes of some architectures (lecture ``05_modern_cnns``).
 
@@ -98,12 +110,16 @@ def compare(
         names: keys of :data:`ARCHITECTURES` (one name or a sequence), in the order wanted.
         variant: ``"small"`` (the ``_small`` builders on ``(1, 28, 28)``) or
             ``"imagenet"`` (the full builders on ``(3, 224, 224)``; not LeNet-5).
+        size: another input height and width (default 28 or 224). Networks that end in
+            global average pooling take any size; a fixed-size classifier (flatten and
+            ``Linear``) does not, and its row then has ``macs=None`` and an ``error``.
 
     Returns:
         One dict per name with ``name``, ``variant``, ``year``, ``params``, ``macs`` (per
         example), ``input_shape``, ``output_shape`` (per example, no batch dimension),
         ``layers`` (calls of convolution and dense layers, shortcut and
-        squeeze-excitation convolutions included), ``torchvision`` and ``idea``.
+        squeeze-excitation convolutions included), ``torchvision``, ``idea`` and
+        ``error`` (``None``, or why the network does not take this input size).
 
     Raises:
         ValueError: an unknown name or variant, or LeNet-5 with ``variant="imagenet"``.
@@ -116,4 +132,8 @@ def compare(
         if name not in valid:
             why = f"has no {variant!r} variant" if name in ARCHITECTURES else "is unknown"
             raise ValueError(f"{name!r} {why}; choose from {', '.join(valid)}")
-    return [dict(_row(name, variant)) for name in names]  # copies: the cache stays intact
+    if size is None:
+        size = INPUT_SHAPES[variant][1]
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    return [dict(_row(name, variant, size)) for name in names]  # copies: the cache stays intact

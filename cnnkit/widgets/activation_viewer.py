@@ -215,8 +215,10 @@ def activation_viewer(
             cache[i] = (X, int(y), [Y[0] for Y in layer_outputs(model, X.unsqueeze(0))])
         return cache[i]
 
-    index = widgets.Dropdown(options=[(f"#{i}", i) for i in indices], value=indices[0],
-                             description="test image")  # fmt: skip
+    # A slider through the chosen images; the model runs once per image (see `run`), and
+    # only when the slider is released.
+    index = widgets.SelectionSlider(options=[(f"#{i}", i) for i in indices], value=indices[0],
+                                    description="test image", continuous_update=False)  # fmt: skip
     layer = widgets.Dropdown(options=layers, value=layers[0], description="layer")
     normalize = widgets.ToggleButtons(options=[("each map", "each"), ("whole layer", "layer")],
                                       value="each", description="scale")  # fmt: skip

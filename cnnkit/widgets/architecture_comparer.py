@@ -41,17 +41,23 @@ def comparison_table(rows: Sequence[dict[str, Any]], *, missing: Sequence[str] =
     """
     head = ("architecture", "year", "parameters", "MACs per image", "output shape",
             "conv + dense layers", "idea")  # fmt: skip
+    def cells(r: dict[str, Any]) -> tuple[object, ...]:
+        if r.get("macs") is None:  # a fixed-size classifier that does not take this size
+            return (r["name"], r["year"], f"{r['params']:,}", "does not take this input size",
+                    "—", "—", r.get("error") or r["idea"])  # fmt: skip
+        return (r["name"], r["year"], f"{r['params']:,}", f"{r['macs']:,}",
+                "×".join(map(str, r["output_shape"])), r["layers"], r["idea"])  # fmt: skip
+
+    pad = "style='padding: 2px 10px 2px 0; text-align: left; vertical-align: top'"
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in (
-            r["name"], r["year"], f"{r['params']:,}", f"{r['macs']:,}",
-            "×".join(map(str, r["output_shape"])), r["layers"], r["idea"])) + "</tr>"
+        "<tr>" + "".join(f"<td {pad}>{html.escape(str(c))}</td>" for c in cells(r)) + "</tr>"
         for r in rows
-    )  # fmt: skip
+    )
     note = (f"<p><i>no such variant: {html.escape(', '.join(missing))}</i></p>" if missing
             else "")  # fmt: skip
     return (
         "<table style='border-collapse: collapse; font-size: 90%'><thead><tr>"
-        + "".join(f"<th style='text-align: left'>{h}</th>" for h in head)
+        + "".join(f"<th {pad}>{h}</th>" for h in head)
         + f"</tr></thead><tbody>{body}</tbody></table>{note}"
     )
 
@@ -67,17 +73,19 @@ def cost_figure(rows: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
     for ax, key, label, color in zip(fig.subplots(1, 2, sharey=True),
                                      ("params", "macs"), ("parameters", "MACs per image"),
                                      ("tab:blue", "tab:orange"), strict=True):  # fmt: skip
-        values = [r[key] for r in rows][::-1]
-        bars = ax.barh(names, values, color=color)
+        values = [r[key] or 0 for r in rows][::-1]  # no MACs: the input size does not fit
+        bars = ax.barh(names, [v or float("nan") for v in values], color=color)
         ax.set_xscale("log")
         # Plain "10 M" tick labels, no minor ticks: log-scale defaults (mathtext 10^7 and
         # many minor ticks) cost most of a redraw.
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human(v)))
         ax.set_xlabel(f"{label} (log scale)")
-        ax.bar_label(bars, labels=[human(v) for v in values], padding=2, fontsize=8)
-        if values:
-            ax.set_xlim(min(values) / 3, max(values) * 12)  # room for the labels
+        ax.bar_label(bars, labels=[human(v) if v else "does not fit" for v in values],
+                     padding=2, fontsize=8)
+        shown = [v for v in values if v]
+        if shown:
+            ax.set_xlim(min(shown) / 3, max(shown) * 12)  # room for the labels
         ax.grid(axis="x", alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -93,12 +101,14 @@ def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") ->
 
     Returns:
         An :class:`Explorer` with controls ``"names"`` (a ``SelectMultiple`` of
-        :data:`cnnkit.models.ARCHITECTURES`), ``"variant"`` and ``"sort"`` (``"year"``,
-        ``"parameters"``, ``"MACs"``), and state keys ``variant``, ``names`` (in the order
-        shown), ``missing`` (chosen names without this variant), ``sort`` and ``rows``
-        (the dicts of :func:`cnnkit.models.compare`).
+        :data:`cnnkit.models.ARCHITECTURES`), ``"variant"``, ``"sort"`` (``"year"``,
+        ``"parameters"``, ``"MACs"``) and ``"scale"`` (the input side in percent of the
+        variant's 28 or 224), and state keys ``variant``, ``size`` (the input side),
+        ``names`` (in the order shown), ``missing`` (chosen names without this variant),
+        ``sort`` and ``rows`` (the dicts of :func:`cnnkit.models.compare`).
     """
     from cnnkit.models import ARCHITECTURES, compare  # torch and the model zoo, on first use
+    from cnnkit.models.zoo import INPUT_SHAPES
 
     if variant not in ("small", "imagenet"):
         raise ValueError(f"variant must be 'small' or 'imagenet', got {variant!r}")
@@ -109,31 +119,37 @@ def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") ->
         options=[("28×28, 10 classes", "small"), ("ImageNet 224×224", "imagenet")],
         value=variant, description="variant")  # fmt: skip
     sort = widgets.ToggleButtons(options=list(_SORT_KEYS), value="year", description="sort by")
+    # Input side in percent of the variant's own (28 or 224): which networks take any size?
+    scale = widgets.IntSlider(value=100, min=50, max=200, step=25, description="input size %",
+                              continuous_update=False, style={"description_width": "initial"})
     table = widgets.HTML()
     chart = widgets.Image(format="png")
-    charts: dict[tuple[str, tuple[str, ...]], bytes] = {}  # (variant, names in order) -> PNG
+    charts: dict[tuple[str, int, tuple[str, ...]], bytes] = {}  # (variant, size, names) -> PNG
 
     def render() -> dict[str, Any]:
         v = variant_control.value
+        size = round(INPUT_SHAPES[v][1] * scale.value / 100)
         chosen = [n for n in all_names if n in names.value]
         available = [n for n in chosen if v == "small" or ARCHITECTURES[n].full is not None]
-        rows = compare(available, variant=v)  # cached per (name, variant)
-        rows.sort(key=lambda r: r[_SORT_KEYS[sort.value]])
+        rows = compare(available, variant=v, size=size)  # cached per (name, variant, size)
+        rows.sort(key=lambda r: r[_SORT_KEYS[sort.value]] or 0)
         missing = [n for n in chosen if n not in available]
         table.value = comparison_table(rows, missing=missing)
-        key = (v, tuple(r["name"] for r in rows))
+        key = (v, size, tuple(r["name"] for r in rows))
         if key not in charts:  # matplotlib takes ~0.1 s; the table takes microseconds
             shape = "×".join(map(str, rows[0]["input_shape"])) if rows else ""
+            shape += " (fixed-size classifiers do not fit)" if any(
+                r["macs"] is None for r in rows) else ""
             charts[key] = figure_png(cost_figure(
                 rows, title=f"input {shape}" if rows else "choose networks"))
         chart.value = charts[key]
-        return {"variant": v, "names": [r["name"] for r in rows], "missing": missing,
-                "sort": sort.value, "rows": rows}  # fmt: skip
+        return {"variant": v, "size": size, "names": [r["name"] for r in rows],
+                "missing": missing, "sort": sort.value, "rows": rows}  # fmt: skip
 
-    controls = {"names": names, "variant": variant_control, "sort": sort}
+    controls = {"names": names, "variant": variant_control, "sort": sort, "scale": scale}
     hint = widgets.HTML("<small>ctrl/cmd-click to choose several</small>")
     return Explorer(controls,
                     [widgets.HBox([widgets.VBox([names, hint]),
-                                   widgets.VBox([variant_control, sort])]),
+                                   widgets.VBox([variant_control, sort, scale])]),
                      table, chart],
                     render)  # fmt: skip
