@@ -1,0 +1,49 @@
+"""validate: solutions score full marks, untouched stubs score zero, breaches fail loudly.
+
+Each validation runs nbgrader's real generate_assignment and autograde twice, in a
+throw-away copy of the course (about 20 s per assignment).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograder.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_course(dest: Path, assignment: str) -> Path:
+    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
+    (dest / "source").mkdir()
+    shutil.copy(ROOT / "source" / "header.ipynb", dest / "source" / "header.ipynb")
+    shutil.copytree(ROOT / "source" / assignment, dest / "source" / assignment)
+    return dest
+
+
+def test_validate_passes_on_an_assignment_and_leaves_the_course_untouched(tmp_path, capsys):
+    root = copy_course(tmp_path, "ps4_channels")
+    assert main(["--root", str(root), "validate", "ps4_channels", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "[ok] source solution scores full marks: 14 / 14" in out
+    assert "[ok] untouched student version scores zero without crashing the grader: 0 / 14" in out
+    assert "[ok] ps4_channels.ipynb: hidden tests for every task (4 tasks)" in out
+    # It worked in a scratch copy: no gradebook, release or submissions here.
+    assert sorted(p.name for p in root.iterdir()) == ["nbgrader_config.py", "source"]
+
+
+def test_validate_fails_loudly_when_the_solution_is_wrong(tmp_path, capsys):
+    root = copy_course(tmp_path, "ps4_channels")
+    path = root / "source" / "ps4_channels" / "ps4_channels.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") ==
+                "corr2d_multi_in")
+    cell.source = cell.source.replace("return sum(", "return 2 * sum(")  # a wrong solution
+    nbformat.write(nb, path)
+    assert main(["--root", str(root), "validate", "ps4_channels", "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert "[FAIL] source solution scores full marks" in captured.out
+    assert "validation FAILED" in captured.err
