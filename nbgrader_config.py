@@ -23,6 +23,9 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Timeouts: a cell may train a small network on the CPU (ps3 takes ~20 s on 2 cores).
 c.Execute.timeout = 300  # seconds per cell
 c.Execute.startup_timeout = 120  # seconds for the kernel to start
+# nbgrader's default (no history file), and a kernel that keeps its start-up warnings to
+# itself instead of printing them once per student.
+c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
