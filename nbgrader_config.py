@@ -14,7 +14,10 @@ c.CourseDirectory.course_id = "cnn-course"
 c.CourseDirectory.root = str(ROOT)
 # gradebook.db, release/, submitted/, autograded/ and feedback/ live here and are git-ignored.
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.json"]
+# Files nbgrader never copies between its folders (grading.json: the grader's own record).
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "grading.json"
+]
 
 # Every student notebook starts with the course's instructions.
 c.IncludeHeaderFooter.header = str(ROOT / "source" / "header.ipynb")
