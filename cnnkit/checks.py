@@ -41,7 +41,7 @@ def referenced_names(func: Callable) -> set[str]:
     seen: set[int] = set()
     todo = [func]
     while todo:
-        f = inspect_unwrap(todo.pop())
+        f = _unwrap(todo.pop())
         if not isinstance(f, types.FunctionType) or id(f) in seen:
             continue
         seen.add(id(f))
@@ -58,12 +58,16 @@ def referenced_names(func: Callable) -> set[str]:
                     )
                     if module and qualname:
                         names.add(f"{module}.{qualname}")
+                    if module and module != f.__module__:
+                        # An alias (pool = F.max_pool2d) still names the library function.
+                        names.add(getattr(value, "__name__", ""))
+                        names.add(f"{module}.{getattr(value, '__name__', '')}")
                     if isinstance(value, types.FunctionType) and module == f.__module__:
                         todo.append(value)
     return names
 
 
-def inspect_unwrap(func: Callable) -> Callable:
+def _unwrap(func: Callable) -> Callable:
     """``func`` without ``functools.wraps`` layers (a decorator must not hide the body)."""
     while hasattr(func, "__wrapped__"):
         func = func.__wrapped__
