@@ -1,4 +1,4 @@
-"""validate: solutions score full marks, untouched stubs score zero, breaches fail loudly.
+"""validate and grade: full marks, zero for stubs, breaches and broken submissions reported.
 
 Each validation runs nbgrader's real generate_assignment and autograde twice, in a
 throw-away copy of the course (about 20 s per assignment).
@@ -47,3 +47,25 @@ def test_validate_fails_loudly_when_the_solution_is_wrong(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "[FAIL] source solution scores full marks" in captured.out
     assert "validation FAILED" in captured.err
+
+
+def test_a_broken_submission_is_reported_and_the_batch_goes_on(tmp_path, capsys):
+    from autograder.submissions import EXAMPLES, make_submission, parse_answers
+
+    root = copy_course(tmp_path, "ps4_channels")
+    assert main(["--root", str(root), "build", "ps4_channels"]) == 0
+    released = root / "release" / "ps4_channels" / "ps4_channels.ipynb"
+    answers = parse_answers((EXAMPLES / "ps4_channels" / "alice.py").read_text())
+    for student, content in (("alice", None), ("broken", "{ not json")):
+        folder = root / "submitted" / student / "ps4_channels"
+        folder.mkdir(parents=True)
+        path = folder / "ps4_channels.ipynb"
+        if content is None:
+            nbformat.write(make_submission(released, answers), path)
+        else:
+            path.write_text(content)
+    assert main(["--root", str(root), "grade", "ps4_channels", "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "alice" in out and "14.0 / 14.0" in out
+    assert "broken           FAILED  JSONDecodeError" in out  # the reason, in one line
+    assert "1 graded, 1 failed" in out
