@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from nbgrader.api import Gradebook
@@ -111,6 +112,24 @@ class Course:
                 f"unknown assignment {assignment!r}; source/ has: {', '.join(known) or 'none'}"
             )
         return assignment
+
+    def copy_to(self, dest: Path, *, assignments: Sequence[str] | None = None) -> Course:
+        """A scratch course at ``dest``: this one's config and sources, its own gradebook.
+
+        Copies ``nbgrader_config.py``, the notebooks at the top of ``source/`` (the header)
+        and ``assignments`` (default: all). The copy's gradebook is always
+        ``<dest>/gradebook.db``, whatever the config names, so work in the copy (``demo``,
+        ``validate``) never touches the real gradebook.
+        """
+        dest = Path(dest)
+        (dest / "source").mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.root / CONFIG_FILE, dest / CONFIG_FILE)
+        for notebook in self.folder("source").glob("*.ipynb"):
+            shutil.copy(notebook, dest / "source" / notebook.name)
+        for assignment in self.assignments() if assignments is None else assignments:
+            shutil.copytree(self.folder("source") / self.check_assignment(assignment),
+                            dest / "source" / assignment)
+        return Course(dest, db_url=f"sqlite:///{dest.resolve() / 'gradebook.db'}")
 
     def source_notebooks(self, assignment: str) -> list[Path]:
         return sorted((self.folder("source") / assignment).glob("*.ipynb"))

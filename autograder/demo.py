@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from autograder.collect import collect
-from autograder.course import CONFIG_FILE, Course
+from autograder.course import Course
 from autograder.export import PerCellCsvExportPlugin
 from autograder.grading import build, describe_device, feedback, grade
 from autograder.report import report
@@ -30,10 +30,7 @@ def make_demo_course(course: Course, dest: Path) -> Course:
     """A fresh copy of the course's configuration and sources at ``dest``."""
     if dest.exists():
         shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    shutil.copy(course.root / CONFIG_FILE, dest / CONFIG_FILE)
-    shutil.copytree(course.folder("source"), dest / "source")
-    return Course(dest)
+    return course.copy_to(dest)
 
 
 def run_demo(course: Course, *, progress: bool = True, out=print) -> int:

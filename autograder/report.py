@@ -67,15 +67,11 @@ def histogram(scores: list[float], max_score: float, title: str, dest: Path) -> 
 def report(gradebook: Gradebook, out_dir: Path) -> tuple[str, list[Path], list[str]]:
     """The gradebook table as text, one histogram PNG per assignment, and summary lines."""
     header, rows = gradebook_table(gradebook)
+    *students, maxima = rows  # the last row holds each column's maximum
     pngs, summaries = [], []
-    for assignment in header[1:-1]:
-        max_score = float(gradebook.find_assignment(assignment).max_score)
-        scores = []
-        for student in (s.id for s in gradebook.students):
-            try:
-                scores.append(float(gradebook.find_submission(assignment, student).score))
-            except MissingEntry:
-                continue
+    for column, assignment in enumerate(header[1:-1], start=1):
+        max_score = maxima[column]
+        scores = [row[column] for row in students if row[column] is not None]
         pngs.append(histogram(scores, max_score, assignment, out_dir / f"{assignment}_scores.png"))
         if scores:
             summaries.append(

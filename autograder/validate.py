@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import CONFIG_FILE, Course
+from autograder.course import Course
 from autograder.grading import build, grade
 
 __all__ = ["Check", "validate"]
@@ -135,12 +135,7 @@ def validate(course: Course, assignment: str, *, progress: bool = False) -> list
     course.check_assignment(assignment)
     checks = [c for nb in course.source_notebooks(assignment) for c in static_checks(nb)]
     with tempfile.TemporaryDirectory(prefix=f"validate-{assignment}-") as tmp:
-        root = Path(tmp)
-        shutil.copy(course.root / CONFIG_FILE, root / CONFIG_FILE)
-        shutil.copytree(course.folder("source") / assignment, root / "source" / assignment)
-        for extra in course.folder("source").glob("*.ipynb"):  # the header notebook
-            shutil.copy(extra, root / "source" / extra.name)
-        scratch = Course(root, db_url=f"sqlite:///{root / 'gradebook.db'}")
+        scratch = course.copy_to(Path(tmp), assignments=[assignment])
         try:
             released = build(scratch, assignment)
         except Exception as err:  # noqa: BLE001 - report, don't crash, on a broken source

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import nbformat
 import pytest
 
 from autograder.cli import main
+from autograder.course import Course
 from autograder.validate import static_checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +49,7 @@ def test_unknown_assignment_lists_the_known_ones(capsys):
 
 
 def test_grading_before_building_says_what_to_run(tmp_path, capsys):
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
-    shutil.copytree(ROOT / "source", tmp_path / "source")
+    Course(ROOT).copy_to(tmp_path)
     assert main(["--root", str(tmp_path), "grade", "ps1_output_shapes"]) == 2
     assert "python -m autograder build ps1_output_shapes" in capsys.readouterr().err
 
@@ -99,3 +98,15 @@ def test_static_checks_catch_a_task_without_hidden_tests(tmp_path):
 
     hidden = static_checks(_edit(tmp_path, edit))[1]
     assert not hidden.ok and hidden.detail == "no hidden test calls lenet_shapes"
+
+
+def test_a_scratch_copy_never_uses_the_real_gradebook(tmp_path):
+    real = tmp_path / "real"
+    Course(ROOT).copy_to(real)
+    config = real / "nbgrader_config.py"
+    config.write_text(config.read_text() + '\nc.CourseDirectory.db_url = "sqlite:////elsewhere.db"\n')
+    assert Course(real).db_url == "sqlite:////elsewhere.db"
+    scratch = Course(real).copy_to(tmp_path / "scratch", assignments=["ps4_channels"])
+    assert scratch.db_url == f"sqlite:///{(tmp_path / 'scratch').resolve() / 'gradebook.db'}"
+    assert scratch.assignments() == ["ps4_channels"]
+    assert (tmp_path / "scratch" / "source" / "header.ipynb").is_file()

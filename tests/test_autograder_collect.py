@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -20,9 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 @pytest.fixture
 def course(tmp_path) -> Course:
-    shutil.copy(ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
-    shutil.copytree(ROOT / "source", tmp_path / "source")
-    return Course(tmp_path)
+    return Course(ROOT).copy_to(tmp_path)
 
 
 def notebook_bytes(marker: str) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import html
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,15 +46,9 @@ MAX = {
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 
-def copy_course(dest: Path) -> Path:
-    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
-    shutil.copytree(ROOT / "source", dest / "source")
-    return dest
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    root = copy_course(tmp_path_factory.mktemp("course"))
+    root = Course(ROOT).copy_to(tmp_path_factory.mktemp("course")).root
     for assignment in ASSIGNMENTS:
         assert main(["--root", str(root), "build", assignment]) == 0
     archive = root / "downloaded" / "lms.zip"

@@ -6,22 +6,18 @@ throw-away copy of the course (about 20 s per assignment).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
 
 from autograder.cli import main
+from autograder.course import Course
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def copy_course(dest: Path, assignment: str) -> Path:
-    shutil.copy(ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
-    (dest / "source").mkdir()
-    shutil.copy(ROOT / "source" / "header.ipynb", dest / "source" / "header.ipynb")
-    shutil.copytree(ROOT / "source" / assignment, dest / "source" / assignment)
-    return dest
+    return Course(ROOT).copy_to(dest, assignments=[assignment]).root
 
 
 def test_validate_passes_on_an_assignment_and_leaves_the_course_untouched(tmp_path, capsys):
