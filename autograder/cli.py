@@ -69,6 +69,9 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         students=args.student or None,
         force=args.force,
         progress=not args.no_progress,
+        workers=args.workers,
+        unsafe=args.unsafe,
+        timeout=args.timeout,
     )
     if args.no_progress:
         print("\n".join(r.line() for r in results))
@@ -171,10 +174,18 @@ def _parser() -> argparse.ArgumentParser:
         "student_id and file_id for file names (default: %(default)s)",
     )
     p.add_argument("--update", action="store_true", help="replace submissions collected before")
-    p = add("grade", cmd_grade, "autograde every student folder under submitted/ with nbgrader")
+    p = add("grade", cmd_grade, "autograde every student folder under submitted/, each in a "
+            "sandbox, several at a time; the gradebook is written by this process only")
     p.add_argument("assignment")
     p.add_argument("--student", action="append", help="only this student (repeatable)")
     p.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    p.add_argument("--workers", type=int, default=None,
+                   help="submissions graded at once (default: the number of cores)")
+    p.add_argument("--timeout", type=int, default=None,
+                   help="seconds per cell (default: Execute.timeout in nbgrader_config.py)")
+    p.add_argument("--unsafe", action="store_true",
+                   help="grade without a sandbox where none can be made: students' code then "
+                   "runs with your privileges and can read the hidden tests and the gradebook")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p = add(
         "feedback",

@@ -1,23 +1,27 @@
-"""``build``, ``grade`` and ``feedback``: nbgrader's converters, one student at a time.
+"""``build``, ``grade`` and ``feedback``.
 
-Each step calls nbgrader's Python API (:class:`nbgrader.apps.NbGraderAPI`), which runs
-nbgrader's own preprocessor pipelines and writes the gradebook. Around it we add what an
-instructor needs on a batch: a progress bar, one summary line per student, the device
-the tests ran on, and a batch that goes on when one submission fails.
+``build`` and ``feedback`` call nbgrader's Python API. ``grade`` is our own pipeline around
+nbgrader's gradebook (why: plain ``nbgrader autograde`` runs students' code with the
+grader's privileges, in the kernel that also decides the tests, and one malformed notebook
+stops a batch): submissions run in sandboxes, in parallel workers
+(``autograder/worker.py``), tests are decided outside the sandbox from observations
+(``autograder/observations.py``), and one process writes the gradebook
+(``autograder/record.py``).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
-import time
+from concurrent.futures import as_completed
 from pathlib import Path
 
-from nbgrader.api import MissingEntry
 from tqdm.auto import tqdm
 
 from autograder.course import Course, CourseError
+from autograder.plan import Plan
+from autograder.record import GradeResult, already_graded, record
+from autograder.sandbox import Limits, SandboxUnavailable, check
+from autograder.worker import grade_submission
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -74,37 +78,6 @@ def scores(course: Course, assignment: str, student: str) -> tuple[float, float]
         return float(submission.score), float(submission.max_score)
 
 
-@dataclasses.dataclass
-class GradeResult:
-    student: str
-    score: float | None
-    max_score: float | None
-    seconds: float
-    status: str  # "graded", "skipped" or "failed"
-    reason: str = ""
-
-    def line(self) -> str:
-        if self.status == "failed":
-            return f"{self.student:<16} FAILED  {self.reason}"
-        pct = 100 * self.score / self.max_score if self.max_score else 0.0
-        note = "  (already graded; --force regrades)" if self.status == "skipped" else ""
-        return (
-            f"{self.student:<16} {self.score:6.1f} / {self.max_score:<5.1f} {pct:5.1f}%  "
-            f"{self.seconds:5.1f} s{note}"
-        )
-
-
-def _already_graded(course: Course, assignment: str, student: str) -> bool:
-    if not (course.folder("autograded") / student / assignment).is_dir():
-        return False
-    try:
-        with course.gradebook() as gb:
-            gb.find_submission(assignment, student)
-    except MissingEntry:
-        return False
-    return True
-
-
 def grade(
     course: Course,
     assignment: str,
@@ -112,41 +85,67 @@ def grade(
     students: list[str] | None = None,
     force: bool = False,
     progress: bool = True,
+    workers: int | None = None,
+    unsafe: bool = False,
+    timeout: int | None = None,
+    limits: Limits | None = None,
 ) -> list[GradeResult]:
-    """Autograde every ``submitted/<student>/<assignment>/`` folder (or ``students``)."""
+    """Autograde every ``submitted/<student>/<assignment>/`` folder (or ``students``).
+
+    Each submission runs in its own sandbox (``autograder/sandbox.py``), ``workers`` at a
+    time; this process alone writes the gradebook, one finished student at a time, so a
+    batch that is stopped can be run again and goes on where it stopped.
+    """
     course.check_assignment(assignment)
     if not course.released_notebooks(assignment):
         raise CourseError(
             f"{assignment} has not been built; run: python -m autograder build {assignment}"
         )
+    sandbox_line = _sandbox_or_refuse(unsafe, limits)
     todo = students if students is not None else course.submitted_students(assignment)
-    device = describe_device()
-    api = course.api()
-    results = []
-    bar = tqdm(todo, desc=f"grading {assignment}", unit="student", disable=not progress)
-    for student in bar:
-        bar.set_postfix_str(student)
-        start = time.perf_counter()
-        if not force and _already_graded(course, assignment, student):
-            score, max_score = scores(course, assignment, student)
-            results.append(GradeResult(student, score, max_score, 0.0, "skipped"))
-            continue
-        result = api.autograde(assignment, student, force=True, create=True)
-        seconds = time.perf_counter() - start
-        if result["success"]:
-            score, max_score = scores(course, assignment, student)
-            graded = GradeResult(student, score, max_score, seconds, "graded")
+    results, pending = [], []
+    for student in todo:
+        done = None if force else already_graded(course, assignment, student)
+        if done is not None:
+            results.append(done)
         else:
-            graded = GradeResult(student, None, None, seconds, "failed", _first_error(result))
-        record = course.folder("autograded") / student / assignment / "grading.json"
-        if record.parent.is_dir():
-            record.write_text(
-                json.dumps({**dataclasses.asdict(graded), "device": device}, indent=2)
-            )
-        results.append(graded)
-        if progress:
-            tqdm.write(graded.line())
-    return results
+            pending.append(student)
+    if not pending:
+        return results
+    plan = Plan.make(course, assignment, workers=workers, unsafe=unsafe, timeout=timeout,
+                     limits=limits, sandbox=sandbox_line)
+    with plan.pool() as pool:
+        references = plan.references(pool)
+        futures = {pool.submit(grade_submission, plan.job(s, references)): s for s in pending}
+        bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="student",
+                   disable=not progress)
+        for future in as_completed(futures):
+            student = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # the worker process itself died
+                outcome = {"student": student, "error": f"grader worker died ({exc})",
+                           "notebooks": {}, "seconds": 0.0}
+            graded = record(course, assignment, outcome, plan.info)
+            results.append(graded)
+            bar.update()
+            if progress:
+                tqdm.write(graded.line())
+        bar.close()
+    order = {s: i for i, s in enumerate(todo)}
+    return sorted(results, key=lambda r: order.get(r.student, len(order)))
+
+
+def _sandbox_or_refuse(unsafe: bool, limits: Limits | None) -> str:
+    if unsafe:
+        return "none (--unsafe: students' code ran with the grader's privileges)"
+    try:
+        return check(limits)
+    except SandboxUnavailable as exc:
+        raise CourseError(
+            f"refusing to grade without a sandbox: {exc}. Fix that, or pass --unsafe to run "
+            "the students' code with your own privileges (only for code you trust)"
+        ) from None
 
 
 def feedback(

@@ -1,0 +1,278 @@
+"""A bubblewrap sandbox per submission: the kernel runs there, the grader stays outside.
+
+Each student's kernel is started as
+
+    prlimit (limits) -- setpriv (an unprivileged uid) -- bwrap (namespaces) -- python -m ipykernel
+
+- **User**: a uid of its own per grading slot (62000 + slot, no login, no files), so the
+  limits on processes count only that sandbox, and every process the submission started
+  can be found and killed afterwards, however it detached itself. A grader that is not
+  root cannot switch users; the kernel then runs as the grader's user, still inside bwrap.
+- **Namespaces** (``--unshare-all``): no network (a loopback of its own), its own PIDs,
+  IPC and hostname; ``--die-with-parent`` ends it with the grader's worker.
+- **Files**: read-only ``/usr`` and ``/etc``, the Python environment and ``cnnkit``;
+  nothing of the course (``source/``, the gradebook, ``submitted/``, other students) and
+  no home folder. The work folder and ``/tmp`` are one size-capped tmpfs.
+- **Kernel channels**: ZeroMQ over Unix sockets in a folder shared with the grader; once the
+  kernel is up, that folder is made read-only to it.
+- **Limits** (``prlimit``): address space, CPU seconds, processes, file size, open files;
+  the worker also watches the resident memory of the uid's processes and the wall time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "check", "acquire_slot"]
+
+BASE_UID = 62000
+MAX_SLOTS = 64
+_LOCKS = Path(tempfile.gettempdir()) / "cnn-course-sandbox"
+
+
+class SandboxUnavailable(RuntimeError):
+    """No sandbox can be made here; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission's sandbox."""
+
+    memory_mb: int = 4096  # resident memory of all its processes (watched by the worker)
+    address_space_mb: int = 16384  # per process (RLIMIT_AS); CUDA builds map a lot
+    cpu_seconds: int = 1800  # per process (RLIMIT_CPU)
+    processes: int = 256  # threads included (RLIMIT_NPROC, counted per uid)
+    file_mb: int = 128  # largest file it may write (RLIMIT_FSIZE)
+    tmp_mb: int = 512  # the tmpfs holding its work folder and /tmp
+    open_files: int = 1024
+
+
+def _python_roots() -> list[Path]:
+    """Folders the sandboxed interpreter needs: the environment and the packages we import."""
+    import cnnkit
+
+    roots = {Path(sys.prefix), Path(sys.base_prefix), Path(cnnkit.__file__).resolve().parent}
+    real = Path(os.path.realpath(sys.executable)).parent.parent
+    roots.add(real)
+    usr = Path("/usr")
+    return sorted(r for r in roots if r != usr and usr not in r.parents and r != Path("/"))
+
+
+def _gpu_devices() -> list[str]:
+    return sorted(str(p) for p in Path("/dev").glob("nvidia*"))
+
+
+class Sandbox:
+    """The command line of one slot's sandbox.
+
+    Args:
+        slot: grading slot (one per worker); gives the uid ``BASE_UID + slot``.
+        limits: resource limits.
+        unsafe: run the kernel without any sandbox (only where none can be made).
+    """
+
+    def __init__(self, slot: int, limits: Limits, *, unsafe: bool = False):
+        self.slot, self.limits, self.unsafe = slot, limits, unsafe
+        self.switch_user = os.geteuid() == 0 and not unsafe
+        self.uid = BASE_UID + slot if self.switch_user else os.geteuid()
+        # Folders are bound from descriptors opened here, with the grader's rights: the
+        # sandbox's user need not be able to walk to them (a clone in a private folder).
+        self._fds: dict[str, int] = {}
+
+    def _fd(self, path: Path) -> str:
+        key = str(path)
+        if key not in self._fds:
+            self._fds[key] = os.open(key, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        return str(self._fds[key])
+
+    def pass_fds(self) -> tuple[int, ...]:
+        """Descriptors the launcher must hand to ``bwrap``."""
+        return tuple(self._fds.values())
+
+    def close(self) -> None:
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+
+    def prefix(self, run_dir: Path, env: dict[str, str]) -> list[str]:
+        """Arguments to put before the kernel's own command."""
+        lim = self.limits
+        cmd = [
+            "prlimit",
+            f"--as={lim.address_space_mb * 2**20}",
+            f"--cpu={lim.cpu_seconds}",
+            f"--fsize={lim.file_mb * 2**20}",
+            f"--nofile={lim.open_files}",
+            "--core=0",
+        ]
+        if self.switch_user or not self.unsafe:
+            cmd.append(f"--nproc={lim.processes}")
+        cmd.append("--")
+        if self.unsafe:
+            return cmd
+        if self.switch_user:
+            cmd += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                    "--inh-caps=-all", "--"]
+        cmd += ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent",
+                "--new-session", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+        for name in ("bin", "sbin", "lib", "lib64", "lib32"):
+            link = Path("/") / name
+            if link.is_symlink():
+                cmd += ["--symlink", os.readlink(link), str(link)]
+            elif link.is_dir():
+                cmd += ["--ro-bind", str(link), str(link)]
+        for root in _python_roots():
+            cmd += ["--ro-bind-fd", self._fd(root), str(root)]
+        cmd += ["--proc", "/proc", "--dev", "/dev"]
+        gpus = _gpu_devices()
+        for dev in gpus:
+            cmd += ["--dev-bind", dev, dev]
+        if gpus and Path("/sys").is_dir():
+            cmd += ["--ro-bind", "/sys", "/sys"]
+        cmd += ["--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp", "--dir", "/tmp/work",
+                "--bind-fd", self._fd(run_dir), str(run_dir), "--chdir", "/tmp/work",
+                "--clearenv"]
+        for key, value in {**self.base_env(), **env}.items():
+            cmd += ["--setenv", key, value]
+        return [*cmd, "--"]
+
+    @staticmethod
+    def base_env() -> dict[str, str]:
+        """The kernel's whole environment: nothing of the grader's (no secrets, no URLs)."""
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp/work",
+            "TMPDIR": "/tmp",
+            "LANG": "C.UTF-8",
+            "PYTHONNOUSERSITE": "1",
+            "MPLBACKEND": "agg",
+        }
+        if "CUDA_VISIBLE_DEVICES" in os.environ:
+            env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+        return env
+
+    def processes(self) -> list[psutil.Process]:
+        """Every live process of this slot's uid (empty in unsafe mode or as non-root)."""
+        if not self.switch_user:
+            return []
+        found = []
+        for proc in psutil.process_iter(["uids"]):
+            uids = proc.info.get("uids")
+            if uids is not None and uids.real == self.uid:
+                found.append(proc)
+        return found
+
+    def kill_all(self, extra: list[psutil.Process] = ()) -> int:
+        """Kill every process of the slot (and ``extra``); returns how many were alive."""
+        procs = self.processes() + list(extra)
+        for proc in procs:
+            try:
+                proc.send_signal(signal.SIGKILL)
+            except psutil.Error:
+                pass
+        psutil.wait_procs(procs, timeout=5)
+        return len(procs)
+
+    def resident_mb(self, extra: list[psutil.Process] = ()) -> float:
+        total = 0
+        for proc in self.processes() + list(extra):
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+
+    def make_run_dir(self) -> Path:
+        run_dir = Path(tempfile.mkdtemp(prefix=f"cnn-grade-{self.slot}-"))
+        if self.switch_user:
+            os.chown(run_dir, self.uid, self.uid)
+        return run_dir
+
+    def remove_run_dir(self, run_dir: Path) -> None:
+        fd = self._fds.pop(str(run_dir), None)
+        if fd is not None:
+            os.close(fd)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    def give(self, path: Path) -> None:
+        """Let the sandbox read ``path`` (the kernel's connection file)."""
+        if self.switch_user:
+            os.chown(path, self.uid, self.uid)
+
+    def seal(self, run_dir: Path) -> None:
+        """After start-up the kernel may no longer create files in the shared folder."""
+        if self.switch_user:
+            os.chown(run_dir, 0, 0)
+            os.chmod(run_dir, 0o755)
+
+
+def acquire_slot(preferred: int = 0) -> tuple[int, object]:
+    """Lock a free grading slot (across grader processes); returns ``(slot, lock)``."""
+    _LOCKS.mkdir(parents=True, exist_ok=True)
+    for offset in range(MAX_SLOTS):
+        slot = (preferred + offset) % MAX_SLOTS
+        handle = open(_LOCKS / f"slot-{slot}.lock", "w")  # noqa: SIM115 - held until exit
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        return slot, handle
+    raise SandboxUnavailable(f"all {MAX_SLOTS} grading slots are in use by other graders")
+
+
+def check(limits: Limits | None = None) -> str:
+    """Make a throw-away sandbox and import the kernel's packages in it.
+
+    Returns:
+        A one-line description of the sandbox.
+
+    Raises:
+        SandboxUnavailable: with the reason and the fix.
+    """
+    if not sys.platform.startswith("linux"):
+        raise SandboxUnavailable(f"the sandbox needs Linux (this is {sys.platform})")
+    for tool, package in (("bwrap", "bubblewrap"), ("prlimit", "util-linux"),
+                          ("setpriv", "util-linux")):
+        if shutil.which(tool) is None:
+            raise SandboxUnavailable(
+                f"{tool} is not installed (Debian/Ubuntu: apt-get install {package})"
+            )
+    slot, lock = acquire_slot()
+    box = Sandbox(slot, limits or Limits())
+    run_dir = box.make_run_dir()
+    try:
+        cmd = [*box.prefix(run_dir, {}), sys.executable, "-c",
+               "import os, ipykernel, torch, cnnkit; print(os.getuid())"]
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                                  pass_fds=box.pass_fds())
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxUnavailable("the sandbox did not start within 120 s") from exc
+        if proc.returncode != 0:
+            tail = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+            raise SandboxUnavailable(
+                f"the sandbox could not run {sys.executable}: {tail}. The interpreter and its "
+                f"packages must be readable by an unprivileged user (make creates .venv with "
+                f"Debian's /usr/bin/python3.11 for this); user namespaces must be allowed"
+            )
+        who = f"uid {box.uid}" if box.switch_user else f"your own uid {box.uid} (not root)"
+        return (f"bubblewrap sandbox as {who}, no network, started in "
+                f"{time.perf_counter() - start:.1f} s")
+    finally:
+        box.kill_all()
+        box.remove_run_dir(run_dir)
+        box.close()
+        lock.close()
