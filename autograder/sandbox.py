@@ -21,6 +21,7 @@ Each student's kernel is started as
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -185,12 +186,19 @@ class Sandbox:
         return len(procs)
 
     def resident_mb(self, extra: list[psutil.Process] = ()) -> float:
+        """Memory of the slot's processes in MB: the sum of RSS, or, when that passes the
+        limit, of PSS (forked children share their parent's pages; RSS counts them again)."""
+        procs = self.processes() + list(extra)
         total = 0
-        for proc in self.processes() + list(extra):
-            try:
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
                 total += proc.memory_info().rss
-            except psutil.Error:
-                pass
+        if total / 2**20 <= self.limits.memory_mb:
+            return total / 2**20
+        total = 0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_full_info().pss
         return total / 2**20
 
     def make_run_dir(self) -> Path:

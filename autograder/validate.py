@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import Course
+from autograder.course import Course, CourseError
 from autograder.grading import build, grade
 
 __all__ = ["Check", "validate"]
@@ -85,6 +85,10 @@ def static_checks(notebook: Path) -> list[Check]:
             ):
                 problems.append(
                     f"test cell {gid} does not start with a docstring saying what it checks"
+                )
+            if not _meta(cell).get("solution") and "observe(" not in cell.source:
+                problems.append(
+                    f"test cell {gid} reports nothing to the grader (cnnkit.observe.observe)"
                 )
     checks.append(Check(f"{name}: cell ids and points", not problems, "; ".join(problems)))
 
@@ -149,7 +153,12 @@ def validate(course: Course, assignment: str, *, progress: bool = False) -> list
             folder.mkdir(parents=True)
             for nb in notebooks:
                 shutil.copy(nb, folder / nb.name)
-        results = {r.student: r for r in grade(scratch, assignment, progress=progress)}
+        try:
+            graded = grade(scratch, assignment, progress=progress)
+        except CourseError as err:  # e.g. a test cell that reports nothing to the grader
+            return [*checks, Check("the solution gives the grader its references", False,
+                                   str(err))]
+        results = {r.student: r for r in graded}
         sol, stub = results["solution"], results["stub"]
         checks.append(
             Check(

@@ -239,10 +239,10 @@ def build_matrix(release: Path, course_root: Path, port: int) -> dict[str, tuple
     old["cells"].insert(1, {"cell_type": "heading", "level": 1, "source": "Old", "metadata": {}})
     m["m03_old_schema"] = (json.dumps(old), 14)
     # 4. a duplicated test cell; 5. deleted test cells; 6. edited tests hiding a wrong answer.
-    dup = nb(good)
-    first = _cells(dup, _is_test)[0]
-    dup.cells.insert(first + 1, nbformat.from_dict(json.loads(json.dumps(dup.cells[first]))))
-    m["m04_duplicated_test"] = (dup, 14)
+    dup = json.loads(nbformat.writes(nb(good)))  # raw JSON: the copy keeps the cell's id
+    first = _cells(nbformat.from_dict(dup), _is_test)[0]
+    dup["cells"].insert(first + 1, json.loads(json.dumps(dup["cells"][first])))
+    m["m04_duplicated_test"] = (json.dumps(dup), 14)
     deleted = nb(good)
     deleted.cells = [c for c in deleted.cells if not _is_test(c.metadata.get("nbgrader", {}))]
     m["m05_deleted_tests"] = (deleted, 14)
