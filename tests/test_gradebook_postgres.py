@@ -17,10 +17,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from test_grading_batch import ASSIGNMENT, _course
 
 from autograder.cli import main
 from autograder.course import Course
-from test_grading_batch import ASSIGNMENT, _course
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
