@@ -18,7 +18,7 @@ import importlib
 import types
 from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["assert_not_used", "forbidden_calls", "referenced_names"]
+__all__ = ["assert_not_used", "forbidden_calls", "forbidden_used", "referenced_names"]
 
 
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -74,17 +74,25 @@ def _unwrap(func: Callable) -> Callable:
     return func
 
 
-def assert_not_used(func: Callable, forbidden: Iterable[str], *, hint: str) -> None:
-    """Fail with ``hint`` if ``func`` (or a helper it calls) names anything in ``forbidden``.
+def forbidden_used(func: Callable, forbidden: Iterable[str]) -> list[str]:
+    """The names ``func`` (or a helper it calls) uses that match ``forbidden``, sorted.
 
     Each forbidden entry matches a bare name (``max_pool2d``), or a prefix of a qualified
-    name (``cnnkit`` matches ``cnnkit.shapes.conv2d_output_shape``).
+    name (``cnnkit`` matches ``cnnkit.shapes.conv2d_output_shape``). Test cells hand this
+    list to ``cnnkit.observe.observe``: the grader then requires it to be empty, even if
+    the student's code silenced the assertion of :func:`assert_not_used`.
     """
+    forbidden = list(forbidden)
     used = referenced_names(func)
-    hits = sorted(
-        name for name in used for bad in forbidden if name == bad or name.startswith(bad + ".")
-    )
-    assert not hits, f"{func.__name__} uses {', '.join(dict.fromkeys(hits))}: {hint}"
+    hits = (name for name in used for bad in forbidden if name == bad or name.startswith(bad + "."))
+    return sorted(dict.fromkeys(hits))
+
+
+def assert_not_used(func: Callable, forbidden: Iterable[str], *, hint: str) -> None:
+    """Fail with ``hint`` if ``func`` (or a helper it calls) names anything in ``forbidden``
+    (see :func:`forbidden_used`)."""
+    hits = forbidden_used(func, forbidden)
+    assert not hits, f"{func.__name__} uses {', '.join(hits)}: {hint}"
 
 
 @contextlib.contextmanager
