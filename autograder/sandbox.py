@@ -175,14 +175,19 @@ class Sandbox:
         return found
 
     def kill_all(self, extra: list[psutil.Process] = ()) -> int:
-        """Kill every process of the slot (and ``extra``); returns how many were alive."""
-        procs = self.processes() + list(extra)
+        """Kill every process of the slot (and ``extra``) and reap them; returns how many
+        were alive. Reaping matters: zombies still count against the uid's process limit."""
+        procs = [p for p in self.processes() + list(extra) if _alive(p)]
         for proc in procs:
-            try:
+            with contextlib.suppress(psutil.Error):
                 proc.send_signal(signal.SIGKILL)
-            except psutil.Error:
-                pass
-        psutil.wait_procs(procs, timeout=5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            reap_children()
+            if not any(_alive(p) for p in self.processes() + list(extra)):
+                break
+            time.sleep(0.05)
+        reap_children()
         return len(procs)
 
     def resident_mb(self, extra: list[psutil.Process] = ()) -> float:
@@ -223,6 +228,34 @@ class Sandbox:
         if self.switch_user:
             os.chown(run_dir, 0, 0)
             os.chmod(run_dir, 0o755)
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def become_subreaper() -> None:
+    """Orphans of this process's children come to it (PR_SET_CHILD_SUBREAPER), so that
+    what a sandbox leaves behind is reaped here, not left as zombies to a container's
+    init that may never reap them."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1)
+
+
+def reap_children() -> None:
+    """Collect every child that has exited (the sandbox's launchers and orphans)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def acquire_slot(preferred: int = 0) -> tuple[int, object]:

@@ -26,7 +26,7 @@ import nbformat
 from autograder.merge import Answers, SubmissionError, merge, read_answers
 from autograder.observations import decide, strip
 from autograder.runner import RunResult, run_notebook
-from autograder.sandbox import Limits, Sandbox, acquire_slot
+from autograder.sandbox import Limits, Sandbox, acquire_slot, become_subreaper
 
 __all__ = ["init_worker", "grade_submission", "run_trusted"]
 
@@ -37,6 +37,7 @@ def init_worker(limits: Limits, unsafe: bool, settings: dict[str, Any]) -> None:
     """Pool initializer: die with the grader, lock a sandbox slot for this process."""
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    become_subreaper()
     slot, lock = acquire_slot()
     _STATE.update(sandbox=Sandbox(slot, limits, unsafe=unsafe), lock=lock, settings=settings)
 
@@ -63,6 +64,15 @@ def _annotate(cell: Any, reason: str) -> None:
         return  # the cell's own error already says it
     cell.outputs.append(nbformat.v4.new_output(
         "error", ename="NotPassed", evalue=reason, traceback=[f"NotPassed: {reason}"]))
+
+
+def _sanitize(cell: Any) -> None:
+    """Keep only output data that nbconvert can render (text, or JSON for JSON types)."""
+    for out in cell.get("outputs", []):
+        data = out.get("data")
+        if isinstance(data, dict):
+            out["data"] = {k: v for k, v in data.items()
+                           if isinstance(k, str) and (isinstance(v, str) or k.endswith("json"))}
 
 
 def _note(nb: nbformat.NotebookNode, text: str) -> None:
@@ -118,6 +128,9 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
         where = f" in cell {run.stopped_at + 1}" if run.stopped_at is not None else ""
         reason = f"{run.stopped}{where}"
         _note(nb, f"{reason}; the tests after it were not run and score 0.")
+    for cell in nb.cells:  # observations forged in other cells, odd output data: gone
+        strip(cell)
+        _sanitize(cell)
     for index, dropped in run.truncated.items():
         nb_cell = nb.cells[index + (1 if reason else 0)]
         nb_cell.outputs.append(nbformat.v4.new_output(

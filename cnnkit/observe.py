@@ -64,8 +64,12 @@ def encode(value: Any, *, _path: str = "value") -> Any:
         if isinstance(value, torch.Tensor):  # subclasses too, read as plain tensors
             return _tensor(value.detach().as_subclass(torch.Tensor), _path)
     np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, np.ndarray | np.generic) and torch is not None:
-        return _tensor(torch.as_tensor(np.asarray(value)), _path)
+    if np is not None and type(value) in (np.bool_, np.int8, np.int16, np.int32, np.int64,
+                                          np.uint8, np.uint16, np.uint32, np.uint64,
+                                          np.float16, np.float32, np.float64):
+        return encode(value.item(), _path=_path)  # a NumPy scalar is a plain number
+    if np is not None and isinstance(value, np.ndarray) and torch is not None:
+        return _tensor(torch.as_tensor(value), _path)
     raise TypeError(
         f"{_path}: the grader records numbers, strings, lists, dicts and tensors, "
         f"not {kind.__module__}.{kind.__qualname__}"

@@ -85,7 +85,8 @@ def test_two_graders_share_one_postgresql_gradebook(tmp_path, postgres_url):
     out = tmp_path / "grades.csv"
     assert main(["--root", str(course.root), "--db", postgres_url, "export", "--to",
                  str(out)]) == 0
-    rows = list(csv.DictReader(out.open()))
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
     assert {r["student_id"] for r in rows if r["student_id"] != "(max)"} == set(students)
 
 

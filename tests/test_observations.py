@@ -44,7 +44,8 @@ def test_encode_tensors_numbers_and_refuses_impostors():
     t = torch.arange(6.0).reshape(2, 3)
     assert encode(t) == {"tensor": {"shape": [2, 3], "dtype": "torch.float32",
                                     "data": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}}
-    assert encode(np.int64(3))["tensor"]["data"] == [3]
+    assert encode(np.int64(3)) == 3 and type(encode(np.float32(0.5))) is float
+    assert encode(np.ones(2))["tensor"]["data"] == [1.0, 1.0]
     assert encode((1, 2.5, "a", None, True, {"k": [torch.Size([2, 3])]})) == [
         1, 2.5, "a", None, True, {"k": [[2, 3]]}]
     assert encode(float("nan")) == "nan"
