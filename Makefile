@@ -11,12 +11,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help install demo test lab clean
+.PHONY: help install demo test lab bench clean
 
 help:
 	@echo "make demo   set up .venv if needed, then run the main job"
 	@echo "make test   set up .venv if needed, then run the whole test suite"
 	@echo "make lab    open JupyterLab on the course (students)"
+	@echo "make bench  measure training, grading, notebooks, widgets (GPU if any); see bench/README.md"
 	@echo "make clean  remove .venv and caches"
 
 $(STAMP): pyproject.toml
@@ -39,6 +40,10 @@ test: $(STAMP)
 # Jupyter refuses to run as root unless told; containers and lab machines often are root.
 lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Writes bench/results/<UTC time>.json and latest.json; `$(BIN)/python -m bench --help` for options.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -122,6 +122,7 @@ def record(course: Course, assignment: str, outcome: dict[str, Any],
     }
     saved = {**dataclasses.asdict(result), **info, "notebooks": details,
              "kernel_seconds": sum(r["kernel_seconds"] for r in outcome["notebooks"].values()),
+             "cells_seconds": sum(r["cells_seconds"] for r in outcome["notebooks"].values()),
              "peak_rss_mb": max((r["peak_mb"] for r in outcome["notebooks"].values()),
                                 default=0.0),
              "worker_rss_mb": outcome.get("worker_mb"), "slot": outcome.get("slot")}

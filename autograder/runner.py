@@ -37,7 +37,8 @@ MAX_OBSERVATION_BYTES = 16 * 2**20
 @dataclass
 class RunResult:
     nb: nbformat.NotebookNode
-    kernel_seconds: float = 0.0
+    kernel_seconds: float = 0.0  # kernel start (sandbox included) to the last cell's end
+    cells_seconds: float = 0.0  # the notebook's own run: its cells' execution times
     stopped: str = ""  # why the run ended early ("kernel died ..."), "" if it ran to the end
     stopped_at: int | None = None  # index of the cell that was running then
     timed_out: list[int] = field(default_factory=list)
@@ -184,6 +185,8 @@ async def _execute(client: _CappedClient, km: SandboxKernelManager, result: RunR
                     result.stopped_at = index
                     result.stopped = dog.reason or "kernel died"
                     break
+                finally:
+                    result.cells_seconds += time.perf_counter() - began
                 if time.perf_counter() - began >= timeout:
                     result.timed_out.append(index)
                 if dog.reason:

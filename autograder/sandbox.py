@@ -164,13 +164,18 @@ class Sandbox:
         return env
 
     def processes(self) -> list[psutil.Process]:
-        """Every live process of this slot's uid (empty in unsafe mode or as non-root)."""
+        """Every live process of this slot's uid (empty in unsafe mode or as non-root).
+
+        Zombies are left out: they run nothing and hold no memory (their parent, or init,
+        reaps them; ``kill_all`` reaps those that are this process's children).
+        """
         if not self.switch_user:
             return []
         found = []
-        for proc in psutil.process_iter(["uids"]):
+        for proc in psutil.process_iter(["uids", "status"]):
             uids = proc.info.get("uids")
-            if uids is not None and uids.real == self.uid:
+            if (uids is not None and uids.real == self.uid
+                    and proc.info.get("status") != psutil.STATUS_ZOMBIE):
                 found.append(proc)
         return found
 
@@ -178,6 +183,7 @@ class Sandbox:
         """Kill every process of the slot (and ``extra``) and reap them; returns how many
         were alive. Reaping matters: zombies still count against the uid's process limit."""
         procs = [p for p in self.processes() + list(extra) if _alive(p)]
+        reap_children()
         for proc in procs:
             with contextlib.suppress(psutil.Error):
                 proc.send_signal(signal.SIGKILL)

@@ -119,7 +119,7 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
         cells = _score(nb, None, refs, timeout, str(exc))
         _note(nb, f"{exc}. Every test scores 0.")
         return {"cells": cells, "notebook": nb, "reason": str(exc), "notes": [],
-                "kernel_seconds": 0.0, "peak_mb": 0.0, "truncated": {}}
+                "kernel_seconds": 0.0, "cells_seconds": 0.0, "peak_mb": 0.0, "truncated": {}}
     nb = merge(template, source, answers)
     run = _run(nb)
     cells = _score(nb, run, refs, timeout, "")
@@ -139,8 +139,8 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
     if run.timed_out and not reason:
         reason = f"{len(run.timed_out)} cell(s) timed out after {timeout} s"
     return {"cells": cells, "notebook": nb, "reason": reason, "notes": answers.notes,
-            "kernel_seconds": run.kernel_seconds, "peak_mb": run.peak_mb,
-            "truncated": run.truncated, "leftover_processes": run.leftover_processes}
+            "kernel_seconds": run.kernel_seconds, "cells_seconds": run.cells_seconds,
+            "peak_mb": run.peak_mb, "truncated": run.truncated, "leftover_processes": run.leftover_processes}
 
 
 def grade_submission(job: dict[str, Any]) -> dict[str, Any]:

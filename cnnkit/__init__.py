@@ -2,8 +2,8 @@
 
 ``import cnnkit`` is cheap and needs no torch: the shape arithmetic of
 :mod:`cnnkit.shapes` is re-exported here, everything that uses torch is loaded on first
-use (``cnnkit.summary``, ``cnnkit.ops``, ``cnnkit.data``, ``cnnkit.train``,
-``cnnkit.models``, ``cnnkit.plot``).
+use (``cnnkit.summary``, ``cnnkit.ops``, ``cnnkit.data``, ``cnnkit.loaders``,
+``cnnkit.train``, ``cnnkit.models``, ``cnnkit.plot``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ __version__ = "0.1.0"
 
 # Submodules that import torch: loaded lazily so that `cnnkit.shapes` stays torch-free.
 _LAZY_MODULES = (
-    "ops", "data", "train", "models", "plot", "summarize", "profile", "widgets", "transfer",
+    "ops", "data", "loaders", "train", "models", "plot", "summarize", "profile", "widgets",
+    "transfer",
 )
 # Public objects that live in a lazily loaded submodule.
 _LAZY_OBJECTS = {
@@ -35,6 +36,7 @@ _LAZY_OBJECTS = {
     "try_gpu": "train",
     "History": "train",
     "load_dataset": "data",
+    "TensorLoader": "loaders",
 }
 
 __all__ = [
