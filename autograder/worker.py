@@ -23,6 +23,7 @@ from typing import Any
 
 import nbformat
 
+from autograder.forbidden import violations
 from autograder.merge import Answers, SubmissionError, merge, read_answers
 from autograder.observations import decide, strip
 from autograder.runner import RunResult, run_notebook
@@ -81,7 +82,7 @@ def _note(nb: nbformat.NotebookNode, text: str) -> None:
 
 
 def _score(nb: nbformat.NotebookNode, run: RunResult | None, refs: dict, timeout: int,
-           reason: str) -> dict[str, dict]:
+           reason: str, sources: list[str] = ()) -> dict[str, dict]:
     cells = {}
     for index, cell in _grade_cells(nb):
         nbg = cell.metadata["nbgrader"]
@@ -98,6 +99,9 @@ def _score(nb: nbformat.NotebookNode, run: RunResult | None, refs: dict, timeout
         else:
             verdict = decide(cell, refs.get(grade_id, {}))
             why = verdict.reason
+            found = violations(cell.source, sources) if not why else []
+            if found:  # the kernel's own check can be patched away; this one cannot
+                why = f"not allowed here: {'; '.join(found)} (the grader read your code)"
         cells[grade_id] = {"points": 0.0 if why else points, "max_points": points,
                            "reason": why}
         strip(cell)
@@ -122,7 +126,9 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
                 "kernel_seconds": 0.0, "cells_seconds": 0.0, "peak_mb": 0.0, "truncated": {}}
     nb = merge(template, source, answers)
     run = _run(nb)
-    cells = _score(nb, run, refs, timeout, "")
+    sources = [*answers.answers.values(),
+               *(text for added in answers.added.values() for kind, text in added if kind == "code")]
+    cells = _score(nb, run, refs, timeout, "", sources)
     reason = ""
     if run.stopped:
         where = f" in cell {run.stopped_at + 1}" if run.stopped_at is not None else ""
@@ -179,6 +185,10 @@ def run_trusted(template_path: str, source_path: str) -> dict[str, Any]:
         except ValueError as exc:
             problems.append(f"{grade_id}: {exc}")
             continue
+        broken = violations(cell.source, [c.source for c in source.cells
+                                          if c.metadata.get("nbgrader", {}).get("solution")])
+        if broken:
+            problems.append(f"{grade_id}: the solution breaks its own rule ({'; '.join(broken)})")
         errors = [o for o in cell.outputs if o.get("output_type") == "error"]
         if errors:
             problems.append(f"{grade_id}: the solution fails its own test "

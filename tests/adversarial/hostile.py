@@ -200,6 +200,16 @@ try:
 except (RuntimeError, MemoryError) as e:
     print("allocation failed:", type(e).__name__)
 """
+PATCHED_FORBIDDEN_CHECK = """
+import contextlib
+import cnnkit.checks
+cnnkit.checks.forbidden_used = lambda *a, **k: []
+cnnkit.checks.assert_not_used = lambda *a, **k: None
+cnnkit.checks.forbidden_calls = lambda *a, **k: contextlib.nullcontext()
+
+def corr2d(X, K):
+    return F.conv2d(X[None, None], K[None, None])[0, 0]
+"""
 BIG_PRINT = "print('x' * (50 * 2**20))"
 STDERR = """
 import sys, warnings
@@ -302,6 +312,10 @@ def build_matrix(release: Path, course_root: Path, port: int) -> dict[str, tuple
     # 20. network; 21. fake results files, pickles and forged observations.
     m["m20_network"] = (nb(_with(good, "corr2d", NETWORK.format(port=port))), 14)
     m["m21_fake_results"] = (nb(_with(wrong, "corr2d", FAKE_RESULTS, before=True)), 0)
+    # 24. (beyond the issue) right values from the forbidden library call, with the kernel's
+    #     forbidden-name checks patched away: the grader reads the code itself. The three
+    #     tests that forbid conv2d (corr2d and the two built on it) fail: 14 - 2 - 2 - 3.
+    m["m24_patched_forbidden_check"] = (nb({**good, "corr2d": PATCHED_FORBIDDEN_CHECK}), 7)
     return m
 
 

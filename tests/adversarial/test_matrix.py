@@ -1,6 +1,6 @@
 """Issue 5's matrix: hostile and broken submissions in one batch with well-behaved ones.
 
-One ``grade --workers 2`` run over 29 submissions of ``ps4_channels`` (about two
+One ``grade --workers 2`` run over 30 submissions of ``ps4_channels`` (about two
 minutes): every student's score is asserted exactly, then what each attack left behind
 (the gradebook, the source notebooks, processes, the network, output sizes).
 """
@@ -8,6 +8,7 @@ minutes): every student's score is asserted exactly, then what each attack left 
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import threading
 from pathlib import Path
@@ -197,6 +198,14 @@ def test_no_process_of_any_submission_is_left(batch):
 def test_fork_bomb_and_huge_allocation_failed_inside_the_sandbox(batch):
     assert "fork stopped after" in _text(_graded(batch, "m19_fork_bomb"))
     assert "allocation failed" in _text(_graded(batch, "m19_huge_alloc"))
+
+
+def test_the_grader_reads_the_code_for_forbidden_names(batch):
+    record = batch["course"].folder("autograded") / "m24_patched_forbidden_check" / ASSIGNMENT
+    cells = json.loads((record / "grading.json").read_text())["notebooks"][NOTEBOOK]["cells"]
+    assert "corr2d uses conv2d (the grader read your code)" in cells["test_corr2d_vs_torch"][
+        "reason"]
+    assert cells["test_corr2d_example"]["points"] == 1
 
 
 def test_forged_results_are_ignored(batch):
