@@ -126,8 +126,8 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
                 "kernel_seconds": 0.0, "cells_seconds": 0.0, "peak_mb": 0.0, "truncated": {}}
     nb = merge(template, source, answers)
     run = _run(nb)
-    sources = [*answers.answers.values(),
-               *(text for added in answers.added.values() for kind, text in added if kind == "code")]
+    added = [text for cells in answers.added.values() for kind, text in cells if kind == "code"]
+    sources = [*answers.answers.values(), *added]
     cells = _score(nb, run, refs, timeout, "", sources)
     reason = ""
     if run.stopped:
@@ -146,7 +146,8 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
         reason = f"{len(run.timed_out)} cell(s) timed out after {timeout} s"
     return {"cells": cells, "notebook": nb, "reason": reason, "notes": answers.notes,
             "kernel_seconds": run.kernel_seconds, "cells_seconds": run.cells_seconds,
-            "peak_mb": run.peak_mb, "truncated": run.truncated, "leftover_processes": run.leftover_processes}
+            "peak_mb": run.peak_mb, "truncated": run.truncated,
+            "leftover_processes": run.leftover_processes}
 
 
 def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
