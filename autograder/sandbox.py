@@ -109,16 +109,16 @@ class Sandbox:
     def prefix(self, run_dir: Path, env: dict[str, str]) -> list[str]:
         """Arguments to put before the kernel's own command."""
         lim = self.limits
-        cmd = [
-            "prlimit",
-            f"--as={lim.address_space_mb * 2**20}",
-            f"--cpu={lim.cpu_seconds}",
-            f"--fsize={lim.file_mb * 2**20}",
-            f"--nofile={lim.open_files}",
-            "--core=0",
-        ]
-        if self.switch_user or not self.unsafe:
+        cmd = ["prlimit", f"--cpu={lim.cpu_seconds}", f"--fsize={lim.file_mb * 2**20}",
+               f"--nofile={lim.open_files}", "--core=0"]
+        if not _gpu_devices():  # CUDA reserves far more address space than it uses
+            cmd.append(f"--as={lim.address_space_mb * 2**20}")
+        if self.switch_user:
             cmd.append(f"--nproc={lim.processes}")
+        elif not self.unsafe:  # the limit counts all of the user's processes: add ours
+            mine = sum(1 for p in psutil.process_iter(["uids"])
+                       if p.info["uids"] and p.info["uids"].real == self.uid)
+            cmd.append(f"--nproc={lim.processes + mine}")
         cmd.append("--")
         if self.unsafe:
             return cmd
