@@ -301,7 +301,7 @@ def check(limits: Limits | None = None) -> str:
     run_dir = box.make_run_dir()
     try:
         cmd = [*box.prefix(run_dir, {}), sys.executable, "-c",
-               "import os, ipykernel, torch, cnnkit; print(os.getuid())"]
+               "import os, ipykernel, cnnkit.observe; print(os.getuid())"]
         start = time.perf_counter()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
