@@ -1,4 +1,5 @@
-"""The instructor's grading pipeline of cnn-course, built on nbgrader's Python API.
+"""The instructor's grading pipeline of cnn-course, built on nbgrader's API and gradebook,
+with each submission graded in a sandbox (``autograder/sandbox.py``).
 
 Run it as ``python -m autograder --help``. Each subcommand is one step of the pipeline:
 ``build`` (student versions into ``release/``), ``validate``, ``collect``, ``grade``,
