@@ -74,7 +74,6 @@ class SandboxKernelManager(AsyncKernelManager):
         return result
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        kw["pass_fds"] = self.sandbox.pass_fds()
         kw["cwd"] = None
         kw["stdout"] = subprocess.DEVNULL  # the kernel's banner
         kw["stderr"] = self.stderr_file

@@ -2,13 +2,13 @@
 
 Each student's kernel is started as
 
-    prlimit (limits) -- setpriv (an unprivileged uid) -- bwrap (namespaces) -- python -m ipykernel
+    prlimit (limits) -- bwrap (namespaces, mounts) -- setpriv (an unprivileged uid) -- python
 
 - **User**: a uid of its own per grading slot (62000 + slot, no login, no files), so the
   limits on processes count only that sandbox, and every process the submission started
   can be found and killed afterwards, however it detached itself. A grader that is not
   root cannot switch users; the kernel then runs as the grader's user, still inside bwrap.
-- **Namespaces** (``--unshare-all``): no network (a loopback of its own), its own PIDs,
+- **Namespaces**: no network (a loopback of its own), its own PIDs,
   IPC and hostname; ``--die-with-parent`` ends it with the grader's worker.
 - **Files**: read-only ``/usr`` and ``/etc``, the Python environment and ``cnnkit``;
   nothing of the course (``source/``, the gradebook, ``submitted/``, other students) and
@@ -87,25 +87,6 @@ class Sandbox:
         self.slot, self.limits, self.unsafe = slot, limits, unsafe
         self.switch_user = os.geteuid() == 0 and not unsafe
         self.uid = BASE_UID + slot if self.switch_user else os.geteuid()
-        # Folders are bound from descriptors opened here, with the grader's rights: the
-        # sandbox's user need not be able to walk to them (a clone in a private folder).
-        self._fds: dict[str, int] = {}
-
-    def _fd(self, path: Path) -> str:
-        key = str(path)
-        if key not in self._fds:
-            self._fds[key] = os.open(key, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        return str(self._fds[key])
-
-    def pass_fds(self) -> tuple[int, ...]:
-        """Descriptors the launcher must hand to ``bwrap``."""
-        return tuple(self._fds.values())
-
-    def close(self) -> None:
-        for fd in self._fds.values():
-            os.close(fd)
-        self._fds.clear()
-
     def prefix(self, run_dir: Path, env: dict[str, str]) -> list[str]:
         """Arguments to put before the kernel's own command."""
         lim = self.limits
@@ -122,31 +103,48 @@ class Sandbox:
         cmd.append("--")
         if self.unsafe:
             return cmd
-        if self.switch_user:
-            cmd += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
-                    "--inh-caps=-all", "--"]
-        cmd += ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent",
-                "--new-session", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+        # As root, bwrap makes the namespaces and mounts with root's rights (so a course in a
+        # private folder works) and setpriv, inside, drops to the slot's uid for good: no
+        # capabilities, no new privileges (setuid binaries stay inert). Without root, bwrap
+        # makes a user namespace and the kernel keeps the grader's uid.
+        namespaces = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                      "--unshare-cgroup-try"]
+        if not self.switch_user:
+            namespaces.append("--unshare-user")
+        cmd += ["bwrap", *namespaces, "--die-with-parent", "--new-session",
+                "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
         for name in ("bin", "sbin", "lib", "lib64", "lib32"):
             link = Path("/") / name
             if link.is_symlink():
                 cmd += ["--symlink", os.readlink(link), str(link)]
             elif link.is_dir():
                 cmd += ["--ro-bind", str(link), str(link)]
+        made: set[Path] = set()
         for root in _python_roots():
-            cmd += ["--ro-bind-fd", self._fd(root), str(root)]
+            # bwrap as root would create the folders above a mount point as 0700
+            for parent in reversed(root.parents[:-1]):
+                if parent not in made:
+                    made.add(parent)
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+            cmd += ["--ro-bind", str(root), str(root)]
         cmd += ["--proc", "/proc", "--dev", "/dev"]
         gpus = _gpu_devices()
         for dev in gpus:
             cmd += ["--dev-bind", dev, dev]
         if gpus and Path("/sys").is_dir():
             cmd += ["--ro-bind", "/sys", "/sys"]
-        cmd += ["--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp", "--dir", "/tmp/work",
-                "--bind-fd", self._fd(run_dir), str(run_dir), "--chdir", "/tmp/work",
-                "--clearenv"]
+        cmd += ["--perms", "01777", "--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp",
+                "--perms", "01777", "--dir", "/tmp/work"]
+        for parent in reversed(run_dir.parents[:-1]):
+            cmd += ["--perms", "0755", "--dir", str(parent)]
+        cmd += ["--bind", str(run_dir), str(run_dir), "--chdir", "/tmp/work", "--clearenv"]
         for key, value in {**self.base_env(), **env}.items():
             cmd += ["--setenv", key, value]
-        return [*cmd, "--"]
+        cmd.append("--")
+        if self.switch_user:
+            cmd += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        return cmd
 
     @staticmethod
     def base_env() -> dict[str, str]:
@@ -219,9 +217,6 @@ class Sandbox:
         return run_dir
 
     def remove_run_dir(self, run_dir: Path) -> None:
-        fd = self._fds.pop(str(run_dir), None)
-        if fd is not None:
-            os.close(fd)
         shutil.rmtree(run_dir, ignore_errors=True)
 
     def give(self, path: Path) -> None:
@@ -304,8 +299,7 @@ def check(limits: Limits | None = None) -> str:
                "import os, ipykernel, cnnkit.observe; print(os.getuid())"]
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                                  pass_fds=box.pass_fds())
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired as exc:
             raise SandboxUnavailable("the sandbox did not start within 120 s") from exc
         if proc.returncode != 0:
@@ -321,5 +315,4 @@ def check(limits: Limits | None = None) -> str:
     finally:
         box.kill_all()
         box.remove_run_dir(run_dir)
-        box.close()
         lock.close()
