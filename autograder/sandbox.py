@@ -119,6 +119,10 @@ class Sandbox:
                 cmd += ["--symlink", os.readlink(link), str(link)]
             elif link.is_dir():
                 cmd += ["--ro-bind", str(link), str(link)]
+        # /tmp first: the environment may live below it (a clone in mktemp -d), and a
+        # tmpfs mounted later would hide it.
+        cmd += ["--perms", "01777", "--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp",
+                "--perms", "01777", "--dir", "/tmp/work"]
         made: set[Path] = set()
         for root in _python_roots():
             # bwrap as root would create the folders above a mount point as 0700
@@ -133,8 +137,6 @@ class Sandbox:
             cmd += ["--dev-bind", dev, dev]
         if gpus and Path("/sys").is_dir():
             cmd += ["--ro-bind", "/sys", "/sys"]
-        cmd += ["--perms", "01777", "--size", str(lim.tmp_mb * 2**20), "--tmpfs", "/tmp",
-                "--perms", "01777", "--dir", "/tmp/work"]
         for parent in reversed(run_dir.parents[:-1]):
             cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--bind", str(run_dir), str(run_dir), "--chdir", "/tmp/work", "--clearenv"]
