@@ -216,8 +216,8 @@ def conv2d_naive(
     h_out, w_out = conv2d_output_shape((n_h, n_w), (k_h, k_w), padding, stride, dilation)
     s_h, s_w = _pair(stride, "stride")
     d_h, d_w = _pair(dilation, "dilation")
-    if padding == "same":  # PyTorch's split is the lecture's mirrored: the extra goes last
-        p_bottom, p_top, p_right, p_left = same_padding((k_h, k_w), (d_h, d_w))
+    if padding == "same":  # as PyTorch: an odd total puts the extra on the bottom/right
+        p_top, p_bottom, p_left, p_right = same_padding((k_h, k_w), (d_h, d_w))
     else:
         p_h, p_w = (0, 0) if padding == "valid" else _pair(padding, "padding", minimum=0)
         p_top, p_bottom, p_left, p_right = p_h, p_h, p_w, p_w

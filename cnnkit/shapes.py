@@ -203,25 +203,27 @@ def same_padding(kernel_size: Size2d, dilation: Size2d = 1) -> tuple[int, int, i
     """Padding that keeps the output size equal to the input size (with stride 1).
 
     Per dimension the total padding is ``d*(k - 1)``. An even total is split equally; an
-    odd total (an even kernel with odd dilation) puts the extra row on top and the extra
-    column on the left: ``p_top = ceil(total/2)``, ``p_bottom = floor(total/2)``, as in the
-    lecture notes. PyTorch's ``padding="same"`` puts the extra on the bottom/right
-    instead; the output shape is the same either way, only the values shift by one.
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    odd total (an even kernel with odd dilation) puts the extra row at the bottom and the
+    extra column on the right, exactly where PyTorch's ``padding="same"`` puts them:
+    ``p_top = floor(total/2)``, ``p_bottom = ceil(total/2)``, so
+    ``F.conv2d(F.pad(X, (p_left, p_right, p_top, p_bottom)), K, dilation=d)`` equals
+    ``F.conv2d(X, K, padding="same", dilation=d)``. (Some textbooks put the extra on
+    top/left instead: same output size, values shifted by one pixel.) Introduced in
+    ``course/01_convolutions_padding_stride.ipynb``.
 
     Args:
         kernel_size: ``k_h`` or ``(k_h, k_w)``.
         dilation: ``d_h`` or ``(d_h, d_w)``.
 
     Returns:
-        ``(p_top, p_bottom, p_left, p_right)``. Note the order: ``F.pad`` and
-        ``nn.ZeroPad2d`` take ``(p_left, p_right, p_top, p_bottom)``.
+        ``(p_top, p_bottom, p_left, p_right)``, e.g. ``(1, 2, 1, 2)`` for ``k = 4``. Note
+        the order: ``F.pad`` and ``nn.ZeroPad2d`` take ``(p_left, p_right, p_top, p_bottom)``.
     """
     k_h, k_w = _pair(kernel_size, "kernel_size")
     d_h, d_w = _pair(dilation, "dilation")
     total_h, total_w = d_h * (k_h - 1), d_w * (k_w - 1)
-    p_bottom, p_right = total_h // 2, total_w // 2
-    return total_h - p_bottom, p_bottom, total_w - p_right, p_right
+    p_top, p_left = total_h // 2, total_w // 2  # the odd one out goes to bottom/right
+    return p_top, total_h - p_top, p_left, total_w - p_left
 
 
 def _check_channels(c_i: object, c_o: object, groups: object) -> tuple[int, int, int]:
