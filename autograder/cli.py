@@ -13,8 +13,17 @@ import warnings
 from pathlib import Path
 
 from autograder.course import Course, CourseError
+from autograder.names import UnsafeStudentId, check_student_id
 
 __all__ = ["main"]
+
+
+def _student_id(name: str) -> str:
+    """``--student``'s type: a safe student id (autograder/names.py), else a usage error."""
+    try:
+        return check_student_id(name)
+    except UnsafeStudentId as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _assignments(course: Course, name: str | None) -> list[str]:
@@ -177,7 +186,8 @@ def _parser() -> argparse.ArgumentParser:
     p = add("grade", cmd_grade, "autograde every student folder under submitted/, each in a "
             "sandbox, several at a time; the gradebook is written by this process only")
     p.add_argument("assignment")
-    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--student", action="append", type=_student_id,
+                   help="only this student (repeatable)")
     p.add_argument("--force", action="store_true", help="regrade submissions graded before")
     p.add_argument("--workers", type=int, default=None,
                    help="submissions graded at once (default: the number of cores)")
@@ -193,7 +203,8 @@ def _parser() -> argparse.ArgumentParser:
         "HTML feedback per student (failing checks' messages, never hidden test code)",
     )
     p.add_argument("assignment")
-    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--student", action="append", type=_student_id,
+                   help="only this student (repeatable)")
     p = add("export", cmd_export, "CSV of per-student, per-test-cell points and totals")
     p.add_argument("--to", default="grades.csv", help="output file (default: %(default)s)")
     p.add_argument("--assignment", action="append", help="only this assignment (repeatable)")

@@ -21,6 +21,8 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config, PyFileConfigLoader
 
+from autograder.names import ALLOWED, student_id_problem
+
 __all__ = ["Course", "CourseError"]
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -138,8 +140,26 @@ class Course:
         return sorted((self.folder("release") / assignment).glob("*.ipynb"))
 
     def submitted_students(self, assignment: str) -> list[str]:
-        """Students with a folder ``submitted/<student>/<assignment>/``, sorted."""
+        """Students with a folder ``submitted/<student>/<assignment>/``, sorted.
+
+        A folder whose name is not a safe student id (``autograder/names.py``), or that is a
+        symbolic link, is never graded: a warning line on stderr says which and why.
+        """
         submitted = self.folder("submitted")
         if not submitted.is_dir():
             return []
-        return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
+        students = []
+        for p in sorted(submitted.iterdir()):
+            if not (p / assignment).is_dir():
+                continue
+            problem = student_id_problem(p.name)
+            if problem is not None:
+                problem += f"; {ALLOWED}"
+            elif p.is_symlink() or (p / assignment).is_symlink():
+                problem = "it is a symbolic link, which collect never makes"
+            if problem is not None:
+                print(f"warning: not grading submitted/{ascii(p.name)[1:-1]}: {problem}",
+                      file=sys.stderr)
+                continue
+            students.append(p.name)
+        return students
