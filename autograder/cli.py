@@ -44,10 +44,16 @@ def cmd_validate(course: Course, args: argparse.Namespace) -> int:
 
     breaches = 0
     for assignment in _assignments(course, args.assignment):
-        checks = validate(course, assignment, progress=not args.no_progress)
+        cell_rates = []
+        checks = validate(course, assignment, progress=not args.no_progress,
+                          robustness=args.robustness, min_pass_rate=args.min_pass_rate,
+                          workers=args.workers, rates_out=cell_rates)
         breaches += sum(not c.ok for c in checks)
         print(f"{assignment}:")
         print("\n".join(c.line() for c in checks))
+        if cell_rates:
+            print(f"  pass rates over {args.robustness} perturbed random streams:")
+            print("\n".join(f"    {r.line()}" for r in cell_rates))
     if breaches:
         print(f"validation FAILED: {breaches} checks did not pass", file=sys.stderr)
     return 1 if breaches else 0
@@ -167,6 +173,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("assignment", nargs="?", help="one assignment (default: all in source/)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--robustness", type=int, default=0, metavar="N",
+                   help="also grade the solution N times under perturbed random streams "
+                   "(every solution function reseeds Python's, NumPy's and PyTorch's "
+                   "generators) and print each test's pass rate (default: 0, off)")
+    from autograder.validate import DEFAULT_MIN_PASS_RATE
+
+    p.add_argument("--min-pass-rate", type=float, default=DEFAULT_MIN_PASS_RATE,
+                   metavar="RATE", help="with --robustness: fail when a test passes fewer "
+                   "of the runs than this fraction (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="submissions graded at once (default: the number of cores)")
     p = add(
         "collect",
         cmd_collect,

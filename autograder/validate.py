@@ -1,7 +1,9 @@
 """``validate``: an assignment is fit to hand out only if all of these hold.
 
 1. Every nbgrader cell has a ``grade_id``, unique in its notebook; every test cell has
-   points and starts with a one-line docstring (the feedback's headline).
+   points and starts with a one-line docstring (the feedback's headline); a test cell
+   with hidden tests checks nothing visibly (no ``assert`` or ``observe`` outside the
+   hidden region), so a student can always tell which check cost points.
 2. Every task (each function a solution cell defines) is exercised by hidden tests.
 3. The student version keeps no solution and no hidden test, and every solution cell
    raises ``NotImplementedError()``.
@@ -9,14 +11,19 @@
 5. The untouched student version, graded as a submission, scores zero, and grading it
    does not crash.
 
-Steps 4 and 5 run nbgrader's real ``autograde`` in a temporary copy of the course, so the
-course's gradebook and folders are never touched.
+6. With ``robustness=N``: the solution, graded ``N`` more times under perturbed random
+   streams (``autograder/robustness.py``), passes every test cell at least
+   ``min_pass_rate`` of the time.
+
+Steps 4 to 6 run the real grader (sandboxed, ``autograder/grading.py``) in a temporary
+copy of the course, so the course's gradebook and folders are never touched.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 import re
 import shutil
 import tempfile
@@ -26,10 +33,15 @@ import nbformat
 
 from autograder.course import Course, CourseError
 from autograder.grading import build, grade
+from autograder.record import RECORD
+from autograder.robustness import CellRate, perturbed_solution, rates
+from autograder.submissions import make_submission
 
 __all__ = ["Check", "validate"]
 
 _HIDDEN = re.compile(r"BEGIN HIDDEN TESTS(.*?)END HIDDEN TESTS", re.DOTALL)
+_VISIBLE_CHECK = re.compile(r"^\s*assert\b|\bobserve\(", re.MULTILINE)
+DEFAULT_MIN_PASS_RATE = 0.99
 
 
 @dataclasses.dataclass
@@ -90,6 +102,13 @@ def static_checks(notebook: Path) -> list[Check]:
                 problems.append(
                     f"test cell {gid} reports nothing to the grader (cnnkit.observe.observe)"
                 )
+            visible = _HIDDEN.sub("", cell.source)
+            if visible != cell.source and _VISIBLE_CHECK.search(visible):
+                problems.append(
+                    f"test cell {gid} has visible checks and hidden tests: when a visible "
+                    "one fails, the student cannot tell the hidden ones cost points too; "
+                    "move the hidden tests into a test cell of their own"
+                )
     checks.append(Check(f"{name}: cell ids and points", not problems, "; ".join(problems)))
 
     hidden = "\n".join(m for c in grade_cells for m in _HIDDEN.findall(c.source))
@@ -134,9 +153,43 @@ def released_checks(notebook: Path) -> Check:
     )
 
 
-def validate(course: Course, assignment: str, *, progress: bool = False) -> list[Check]:
-    """Run every check on ``assignment`` in a throw-away copy of the course."""
+def _robustness_check(scratch: Course, assignment: str, students: list[str],
+                      min_pass_rate: float) -> tuple[Check, list[CellRate]]:
+    """Step 6 from the perturbed runs' ``grading.json`` records."""
+    records = []
+    for student in students:
+        path = scratch.folder("autograded") / student / assignment / RECORD
+        try:
+            records.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            records.append({"reason": "the grader could not grade this run"})
+    cell_rates = [r for nb in scratch.released_notebooks(assignment)
+                  for r in rates(records, nb.name)]
+    weak = [r for r in cell_rates if r.rate < min_pass_rate]
+    detail = (f"{len(weak)} test cell(s) below {100 * min_pass_rate:g}%: "
+              + "; ".join(r.line() for r in weak)) if weak else ""
+    check = Check(f"every test passes the solution in >= {100 * min_pass_rate:g}% of "
+                  f"{len(students)} perturbed random streams", not weak and bool(cell_rates),
+                  detail or ("" if cell_rates else "no test cell was graded"))
+    return check, cell_rates
+
+
+def validate(course: Course, assignment: str, *, progress: bool = False, robustness: int = 0,
+             min_pass_rate: float = DEFAULT_MIN_PASS_RATE, workers: int | None = None,
+             rates_out: list[CellRate] | None = None) -> list[Check]:
+    """Run every check on ``assignment`` in a throw-away copy of the course.
+
+    Args:
+        robustness: grade the solution this many more times under perturbed random
+            streams (``autograder/robustness.py``) and require every test cell to pass
+            at least ``min_pass_rate`` of them; 0 skips the measurement.
+        workers: submissions graded at once (default: the number of cores).
+        rates_out: if given, receives each test cell's pass rate over the perturbed runs.
+    """
     course.check_assignment(assignment)
+    if robustness < 0 or not 0.0 <= min_pass_rate <= 1.0:
+        raise CourseError(f"--robustness must be >= 0 (got {robustness}) and "
+                          f"--min-pass-rate within [0, 1] (got {min_pass_rate})")
     checks = [c for nb in course.source_notebooks(assignment) for c in static_checks(nb)]
     with tempfile.TemporaryDirectory(prefix=f"validate-{assignment}-") as tmp:
         scratch = course.copy_to(Path(tmp), assignments=[assignment])
@@ -153,8 +206,17 @@ def validate(course: Course, assignment: str, *, progress: bool = False) -> list
             folder.mkdir(parents=True)
             for nb in notebooks:
                 shutil.copy(nb, folder / nb.name)
+        perturbed = [f"robust-{k:03d}" for k in range(robustness)]
+        for stream, student in enumerate(perturbed, start=1):
+            folder = scratch.folder("submitted") / student / assignment
+            folder.mkdir(parents=True)
+            for nb in released:
+                source = nbformat.read(scratch.folder("source") / assignment / nb.name,
+                                       as_version=4)
+                nbformat.write(make_submission(nb, perturbed_solution(source, stream)),
+                               folder / nb.name)
         try:
-            graded = grade(scratch, assignment, progress=progress)
+            graded = grade(scratch, assignment, progress=progress, workers=workers)
         except CourseError as err:  # e.g. a test cell that reports nothing to the grader
             return [*checks, Check("the solution gives the grader its references", False,
                                    str(err))]
@@ -174,4 +236,9 @@ def validate(course: Course, assignment: str, *, progress: bool = False) -> list
                 stub.reason if stub.status == "failed" else f"{stub.score:g} / {stub.max_score:g}",
             )
         )
+        if perturbed:
+            check, cell_rates = _robustness_check(scratch, assignment, perturbed, min_pass_rate)
+            checks.append(check)
+            if rates_out is not None:
+                rates_out.extend(cell_rates)
     return checks
