@@ -61,7 +61,8 @@ def measure_stream(args: tuple[str, int]) -> dict[str, Any]:
 
     import cnnkit.observe
 
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the streams run in parallel processes
     source, stream = Path(args[0]), args[1]
     cells: dict[str, dict[str, Any]] = {}
     current: dict[str, Any] = {}
@@ -94,6 +95,7 @@ def measure_stream(args: tuple[str, int]) -> dict[str, Any]:
                                    "bounds": dict(current)}
     finally:
         cnnkit.observe.observe = original
+        torch.set_num_threads(threads)
     return {"stream": stream, "cells": cells, "seconds": time.perf_counter() - start}
 
 
