@@ -96,8 +96,15 @@ def test_cli_reports_unplaced_files_and_exits_1(course, tmp_path, capsys):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "notes.md").write_text("hi")
+    (inbox / ".._1_ps1_output_shapes.ipynb").write_bytes(notebook_bytes("escape"))
     assert main(["--root", str(course.root), "collect", str(inbox)]) == 1
     captured = capsys.readouterr()
     assert "could not place notes.md: not a notebook" in captured.err
+    assert (
+        "could not place .._1_ps1_output_shapes.ipynb: '..' is not a safe student id: it "
+        "starts with '.'; a student id is 1 to 64 of the ASCII letters, digits and . _ - @ +, "
+        "starting with a letter or digit" in captured.err
+    )
+    assert not (course.root / "ps1_output_shapes").exists(), "nothing written beside submitted/"
     assert main(["--root", str(course.root), "collect", str(tmp_path / "missing.zip")]) == 2
     assert "neither a folder nor a zip file" in capsys.readouterr().err
