@@ -32,12 +32,23 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
-# Feedback shows each failing check's message, never hidden test code (autograder/feedback.py).
+# Feedback a student can read, offline (autograder/preprocessors.py, autograder/templates/):
+# in order, GetGrades reads the scores, HideHiddenTests removes hidden test code and
+# tracebacks, SummarizeTests (which needs both) lists each test's name, docstring, score
+# and reason for the top of the page. The template, set for GenerateFeedback only (the
+# formgrader keeps its own), heads each test by its grade_id and docstring and loads no
+# script: formulas become MathML when the HTML is written (autograder/mathml.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.HideHiddenTests",
+    "autograder.preprocessors.SummarizeTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.GenerateFeedback.HTMLExporter.template_name = "cnn_feedback"
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    str(Path(__import__("autograder").__file__).parent / "templates")
+]
+c.GenerateFeedback.HTMLExporter.filters = {"tex_to_mathml": "autograder.mathml.tex_to_mathml"}
 
 # `nbgrader export` writes per-test-cell points, not only totals (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.PerCellCsvExportPlugin"

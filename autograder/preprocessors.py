@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbgrader.utils import is_grade
-from traitlets import Unicode
+from nbgrader.utils import is_grade, is_solution, is_task
+from traitlets import Int, Unicode
 
-__all__ = ["HideHiddenTests"]
+__all__ = ["HideHiddenTests", "SummarizeTests", "TestFeedback", "FeedbackSummary"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -52,3 +56,127 @@ class HideHiddenTests(NbGraderPreprocessor):
                 message = _ANSI.sub("", f"{output.ename}: {output.evalue}".rstrip(": "))
                 output.traceback = [message]
         return cell, resources
+
+
+@dataclass(frozen=True)
+class TestFeedback:
+    """One graded cell as the feedback shows it."""
+
+    grade_id: str
+    kind: str  # "test" (autograded), "answer" (graded by hand) or "task"
+    docstring: str  # a test's first docstring line; "" for other kinds or when it has none
+    score: float
+    points: float
+    reason: str  # why points were lost (the grader's verdict); "" when none were or is known
+    error: str = ""  # the cell's own error message, when it says more than ``reason``
+
+    @property
+    def lost(self) -> float:
+        return max(self.points - self.score, 0.0)
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    """Every graded cell of one notebook, in notebook order (``resources["feedback"]``)."""
+
+    tests: tuple[TestFeedback, ...]
+    notes: tuple[str, ...] = ()  # the grader's notes on the whole notebook (markdown)
+
+    @property
+    def lost(self) -> tuple[TestFeedback, ...]:
+        """The graded cells that lost points."""
+        return tuple(t for t in self.tests if t.lost > 0)
+
+    def get(self, grade_id: str) -> TestFeedback | None:
+        return next((t for t in self.tests if t.grade_id == grade_id), None)
+
+
+def first_docstring_line(source: str) -> str:
+    """The first line of a test cell's docstring, or "" (also for code that does not parse)."""
+    try:
+        doc = ast.get_docstring(ast.parse(source), clean=True)
+    except SyntaxError:  # IPython magics: read the leading string literal alone
+        match = re.match(r"\s*[rRuU]?(\"\"\"|'''|\"|')(.*?)\1", source, re.S)
+        doc = match.group(2) if match else None
+    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+
+
+class SummarizeTests(NbGraderPreprocessor):
+    """What the top of the feedback lists: each graded cell, its score and the reason.
+
+    Runs after ``GetGrades`` (the scores) and ``HideHiddenTests`` (so that only visible
+    source is read). The reason for a test that lost points is, first, the grader's own
+    (``grading.json`` beside the autograded notebook, written by ``python -m autograder
+    grade``), else the cell's error outputs (``NotPassed: ...``, else its own exception),
+    so that a notebook alone, or one graded by plain nbgrader, gets one too; the cell's
+    own error message is kept beside it when it says something else. Only the reasons are
+    read from ``grading.json``: nothing about the sandbox or the machine reaches the student.
+    The result is ``resources["feedback"]``, a :class:`FeedbackSummary`.
+    """
+
+    record_name = Unicode(
+        "grading.json", help="the grader's record beside each autograded notebook"
+    ).tag(config=True)
+    max_reason_chars = Int(
+        600, help="longer reasons are cut (the cell's full output stays in the feedback)"
+    ).tag(config=True)
+
+    def _recorded_reasons(self, resources: ResourcesDict) -> dict[str, str]:
+        folder = resources.get("metadata", {}).get("path") or ""
+        record = Path(folder) / self.record_name
+        if not folder or not record.is_file():
+            return {}
+        notebook = f"{resources['nbgrader']['notebook']}.ipynb"
+        try:
+            cells = json.loads(record.read_text())["notebooks"][notebook]["cells"]
+            return {str(k): str(v.get("reason") or "") for k, v in cells.items()}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.log.warning("%s: unreadable (%s); reasons come from the outputs", record, exc)
+            return {}
+
+    def _clean(self, text: str) -> str:
+        text = _ANSI.sub("", text).strip().rstrip(":").rstrip()
+        if len(text) > self.max_reason_chars:
+            text = text[: self.max_reason_chars].rstrip() + " ..."
+        return text
+
+    def _reasons(self, cell: NotebookNode, recorded: str) -> tuple[str, str]:
+        """(the grader's reason, the cell's own error when it says something else)."""
+        verdict = error = ""
+        for output in cell.get("outputs", []):
+            if output.get("output_type") != "error":
+                continue
+            ename, evalue = output.get("ename", ""), output.get("evalue", "")
+            if ename == "NotPassed":
+                verdict = verdict or evalue
+            else:
+                error = error or f"{ename}: {evalue}"
+        reason = self._clean(recorded or verdict or error)
+        error = self._clean(error)
+        return reason, "" if error == reason else error
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        recorded = self._recorded_reasons(resources)
+        tests, notes = [], []
+        for cell in nb.cells:
+            if cell.metadata.get("autograder_note"):  # autograder/worker.py's "Grader's note"
+                notes.append(cell.source)
+            nbg = cell.metadata.get("nbgrader", {})
+            if not (is_grade(cell) or is_task(cell)) or "grade_id" not in nbg:
+                continue
+            kind = "task" if is_task(cell) else "answer" if is_solution(cell) else "test"
+            score = float(nbg.get("score") or 0.0)
+            points = float(nbg.get("points") or 0.0)
+            reason = error = ""
+            if score < points and kind == "test":
+                reason, error = self._reasons(cell, recorded.get(nbg["grade_id"], ""))
+            elif score < points:
+                reason = str(nbg.get("comment") or "")
+            docstring = first_docstring_line(cell.source) if kind == "test" else ""
+            tests.append(
+                TestFeedback(nbg["grade_id"], kind, docstring, score, points, reason, error)
+            )
+        resources["feedback"] = FeedbackSummary(tuple(tests), tuple(notes))
+        return nb, resources
