@@ -32,6 +32,23 @@ c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelA
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 
+# `nbgrader autograde` and the formgrader's Autograde button grade like `python -m autograder
+# grade` (autograder/nbgrader_bridge.py): the submission runs in the sandbox and the tests are
+# decided outside it, or it is not graded. In order:
+# - sanitize: only clear outputs. SandboxedGrading reads the student's own file from
+#   submitted/, as `grade` does; nbgrader's other sanitizers (OverwriteCells,
+#   CheckCellMetadata) would only refuse notebooks that `grade` scores.
+# - autograde: SandboxedGrading (replaces Execute; returns our graded notebook) first,
+#   then SaveAutoGrades records its points (nothing may change the outputs in between),
+#   AssignLatePenalties, and CheckCellMetadata on what was recorded.
+c.Autograde.sanitize_preprocessors = ["nbgrader.preprocessors.ClearOutput"]
+c.Autograde.autograde_preprocessors = [
+    "autograder.nbgrader_bridge.SandboxedGrading",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # Feedback a student can read, offline (autograder/preprocessors.py, autograder/templates/):
 # in order, GetGrades reads the scores, HideHiddenTests removes hidden test code and
 # tracebacks, SummarizeTests (which needs both) lists each test's name, docstring, score

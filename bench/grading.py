@@ -6,7 +6,9 @@ of the course (``Course.copy_to``), so the real gradebook is never touched:
 1. one scratch course gets the assignments built (``python -m autograder build``) and
    20 submissions each, made from the example students' answers
    (``autograder/examples/``; students ``s01``..``s20`` cycle through alice, bob, carol,
-   dan); a second, independent copy of it (its own gradebook) is for nbgrader;
+   dan); a second, independent copy of it (its own gradebook) is for nbgrader, with
+   nbgrader's default autograde steps (``use_plain_nbgrader``: the course's config sends
+   ``nbgrader autograde`` through our grader);
 2. per assignment, ``python -m autograder --root OURS grade A`` (default ``--workers``)
    and ``nbgrader autograde A`` (run in the other copy) are timed in alternation, the
    side that goes first swapping from one assignment to the next;
@@ -37,7 +39,8 @@ from tqdm.auto import tqdm
 
 from bench.stats import check, ratio_summary, summarize
 
-__all__ = ["RATIO_TARGET", "make_course", "grade_ours", "grade_nbgrader", "run"]
+__all__ = ["RATIO_TARGET", "make_course", "grade_ours", "grade_nbgrader", "run",
+           "use_plain_nbgrader"]
 
 REPO = Path(__file__).resolve().parent.parent
 RATIO_TARGET = 1.8
@@ -194,6 +197,25 @@ def grade_ours(root: Path, assignment: str, students: list[str], *, force: bool 
     return result
 
 
+# The course's nbgrader_config.py sends `nbgrader autograde` through our sandboxed grader
+# (autograder/nbgrader_bridge.py); the baseline is nbgrader's own pipeline, so its copy of
+# the course gets nbgrader's default Autograde steps back.
+PLAIN_NBGRADER = """
+# bench/grading.py: this copy times plain nbgrader, not the course's sandboxed grader.
+from nbgrader.converters import Autograde as _Autograde
+
+_defaults = _Autograde.class_traits()
+c.Autograde.sanitize_preprocessors = _defaults["sanitize_preprocessors"].default()
+c.Autograde.autograde_preprocessors = _defaults["autograde_preprocessors"].default()
+"""
+
+
+def use_plain_nbgrader(root: Path) -> None:
+    """Give the course copy at ``root`` nbgrader's default autograde pipeline (the baseline)."""
+    with (root / "nbgrader_config.py").open("a") as config:
+        config.write(PLAIN_NBGRADER)
+
+
 def grade_nbgrader(root: Path, assignment: str, students: list[str]) -> dict[str, Any]:
     """Plain ``nbgrader autograde`` in ``root`` (its own ``nbgrader_config.py``), timed."""
     nbgrader = str(Path(sys.executable).parent / "nbgrader")
@@ -218,6 +240,7 @@ def run(*, quick: bool = False, students: int | None = None,
     try:
         ids = make_course(ours_root, assignments, students)
         shutil.copytree(ours_root, nbgrader_root)  # the same release and submissions
+        use_plain_nbgrader(nbgrader_root)
         for i, assignment in enumerate(tqdm(assignments, desc="grading", leave=False)):
             sides = [("ours", lambda a=assignment: grade_ours(ours_root, a, ids)),
                      ("nbgrader", lambda a=assignment: grade_nbgrader(nbgrader_root, a, ids))]
