@@ -27,11 +27,13 @@ from latex2mathml.converter import convert_to_element
 __all__ = ["tex_to_mathml", "formula_to_mathml"]
 
 # The delimiters of nbconvert's markdown renderer (it writes \[...\] as $$...$$ and \(...\)
-# as $...$), tried in this order: display math before inline math.
+# as $...$), tried in this order: display math before inline math. A formula is at most
+# _LONGEST characters, so that text full of unclosed delimiters is read in linear time.
+_LONGEST = 4000
 _MATH = re.compile(
-    r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$"
-    r"|(?P<env>\\begin\{(?P<name>[a-zA-Z]*\*?)\}.*?\\end\{(?P=name)\})"
-    r"|(?<![$\\])\$(?P<inline>[^$]+?)(?<![$\\])\$",
+    rf"(?<!\\)\$\$(?P<display>.{{1,{_LONGEST}}}?)(?<!\\)\$\$"
+    rf"|(?P<env>\\begin\{{(?P<name>[a-zA-Z]{{0,20}}\*?)\}}.{{0,{_LONGEST}}}?\\end\{{(?P=name)\}})"
+    rf"|(?<![$\\])\$(?P<inline>[^$]{{1,{_LONGEST}}}?)(?<![$\\])\$",
     re.S,
 )
 _SKIP = frozenset({"code", "pre", "script", "style", "textarea", "math"})

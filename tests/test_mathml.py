@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -75,3 +76,12 @@ def test_every_formula_of_the_course_is_typeset(notebook):
                 assert "$" not in node, f"raw TeX left in {notebook.name}: {node[:80]!r}"
         count += len(out.find_all("math"))
     assert count > 0 or notebook.parent.name == "course"
+
+
+def test_text_full_of_unclosed_delimiters_is_read_quickly():
+    """A student's cell of 50,000 opened formulas costs seconds, not hours (bounded length)."""
+    html = "<p>" + "\\begin{x} $$ $" * 4000 + "</p>"
+    start = time.perf_counter()
+    out = tex_to_mathml(html)
+    assert time.perf_counter() - start < 20
+    assert "\\begin{x}" in BeautifulSoup(out, "html.parser").get_text()
