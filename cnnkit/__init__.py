@@ -3,7 +3,8 @@
 ``import cnnkit`` is cheap and needs no torch: the shape arithmetic of
 :mod:`cnnkit.shapes` is re-exported here, everything that uses torch is loaded on first
 use (``cnnkit.summary``, ``cnnkit.ops``, ``cnnkit.data``, ``cnnkit.loaders``,
-``cnnkit.train``, ``cnnkit.models``, ``cnnkit.plot``).
+``cnnkit.train``, ``cnnkit.models``, ``cnnkit.plot``, ``cnnkit.materialize`` for lazy
+layers).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ __version__ = "0.1.0"
 # Submodules that import torch: loaded lazily so that `cnnkit.shapes` stays torch-free.
 _LAZY_MODULES = (
     "ops", "data", "loaders", "train", "models", "plot", "summarize", "profile", "widgets",
-    "transfer",
+    "transfer", "lazy_layers",
 )
 # Public objects that live in a lazily loaded submodule.
 _LAZY_OBJECTS = {
@@ -37,6 +38,9 @@ _LAZY_OBJECTS = {
     "History": "train",
     "load_dataset": "data",
     "TensorLoader": "loaders",
+    "materialize": "lazy_layers",
+    "MaterializeError": "lazy_layers",
+    "UninitializedModelError": "lazy_layers",
 }
 
 __all__ = [

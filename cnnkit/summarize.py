@@ -29,6 +29,7 @@ from torch.nn.modules.conv import _ConvNd
 from torch.nn.parameter import is_lazy
 
 from cnnkit._shape_errors import _diagnose, _Diagnosis, _fmt, _size_that_fits, _xs
+from cnnkit.lazy_layers import MaterializeError, has_lazy, materialize
 
 __all__ = ["LayerRow", "ShapeMismatchError", "Summary", "summary"]
 
@@ -200,7 +201,9 @@ def summary(model: nn.Module, input_shape: Sequence[int], *,
 
     Runs one zero example in ``eval()`` mode under ``torch.no_grad()`` (BatchNorm
     statistics stay untouched), then restores each module's training mode and removes
-    the hooks, also when the forward pass fails. Lazy layers get initialized.
+    the hooks, also when the forward pass fails. Lazy layers are initialized first by
+    :func:`cnnkit.materialize` (a lazy model that fails is left uninitialized), so a lazy
+    model and its eager twin get the same table.
 
     Args:
         model: the network, e.g. ``lenet5()``.
@@ -216,10 +219,24 @@ def summary(model: nn.Module, input_shape: Sequence[int], *,
         ShapeMismatchError: a layer could not take its input (a ``RuntimeError``; the
             PyTorch error is its ``__cause__``). The message names the layer, the shape
             that reached it, what it expected, a fix, and the shapes of the layers before.
+        MaterializeError: the pass that initializes lazy layers failed for another reason.
     """
     input_shape = tuple(int(d) for d in input_shape)
-    if device is None:
-        device = next((p.device for p in model.parameters() if not is_lazy(p)), "cpu")
+    if has_lazy(model):
+        try:
+            materialize(model, input_shape, device=device, dtype=dtype)
+        except MaterializeError as err:
+            if isinstance(err.diagnosis, ShapeMismatchError):
+                raise err.diagnosis from err.diagnosis.__cause__
+            raise
+    return _summary(model, input_shape, device=device, dtype=dtype)
+
+
+def _summary(model: nn.Module, input_shape: Shape, *, device: torch.device | str | None,
+             dtype: torch.dtype) -> Summary:  # fmt: skip
+    """:func:`summary` without initializing lazy layers first (the hooked pass does it)."""
+    if device is None:  # an uninitialized parameter knows its device too
+        device = next((p.device for p in model.parameters()), "cpu")
     X = torch.zeros((1, *input_shape), dtype=dtype, device=device)  # a batch of one example
     names = {m: name or "(model)" for name, m in model.named_modules()}
     rows: list[LayerRow] = []
