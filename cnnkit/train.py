@@ -8,15 +8,18 @@ are read once per epoch, when the progress bar and the optional live plot are up
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from cnnkit.lazy_layers import has_lazy, materialize
 
 __all__ = ["History", "evaluate", "fit", "set_seed", "try_gpu", "device_name"]
 
@@ -78,11 +81,12 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def _make_optimizer(
+def _optimizer_builder(
     model: nn.Module, optimizer: str | torch.optim.Optimizer, lr: float | None
-) -> torch.optim.Optimizer:
+) -> Callable[[], torch.optim.Optimizer]:
+    """Check the arguments now; build the optimizer when called (after lazy layers ran)."""
     if isinstance(optimizer, torch.optim.Optimizer):
-        return optimizer
+        return lambda: optimizer
     if not isinstance(optimizer, str) or optimizer.lower() not in _OPTIMIZERS:
         valid = ", ".join(repr(k) for k in _OPTIMIZERS)
         raise ValueError(
@@ -91,7 +95,23 @@ def _make_optimizer(
         )
     if lr is None or not lr > 0:
         raise ValueError(f"lr must be a positive learning rate (e.g. lr=0.1), got {lr!r}")
-    return _OPTIMIZERS[optimizer.lower()](model.parameters(), lr=lr)
+    return lambda: _OPTIMIZERS[optimizer.lower()](model.parameters(), lr=lr)
+
+
+def _materialize_on_first_batch(
+    model: nn.Module, loader: Iterable, device: torch.device
+) -> Iterable:
+    """Initialize lazy layers with the first batch of ``loader``, before any optimizer.
+
+    Returns the batches of one pass over ``loader``, that first one included: the loader
+    is iterated once, as a hand-written loop would (same shuffling, same random draws).
+    """
+    batches = iter(loader)
+    first = next(batches, None)
+    if first is None:
+        raise ValueError("train_loader yielded no examples: check the dataset and batch size")
+    materialize(model, first[0].to(device), device=device)
+    return itertools.chain([first], batches)
 
 
 def _check_loader(loader: object, name: str) -> None:
@@ -139,9 +159,13 @@ def evaluate(
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     count = 0
+    lazy = has_lazy(model)
     try:
         for X, y in loader:
             X, y = X.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            if lazy:  # initialized by one pass that explains a wrong shape
+                materialize(model, X, device=X.device)
+                lazy = False
             y_hat = model(X)
             loss_sum += loss(y_hat, y) * y.numel()
             correct += (y_hat.argmax(dim=1) == y).sum()
@@ -198,6 +222,9 @@ def fit(
 ) -> History:
     """Train a classifier and record a :class:`History` (``course/04_lenet.ipynb``).
 
+    A model with lazy layers (``nn.LazyConv2d``, ``nn.LazyLinear``...) is initialized with
+    the first training batch (:func:`cnnkit.materialize`) before the optimizer is built.
+
     Args:
         model: returns logits ``(N, num_classes)`` for a batch ``X``; moved to ``device``.
         train_loader: yields ``(X, y)`` batches.
@@ -222,7 +249,8 @@ def fit(
         _check_loader(test_loader, "test_loader")
     device = torch.device(device) if device is not None else try_gpu()
     model.to(device)
-    opt = _make_optimizer(model, optimizer, lr)
+    make_optimizer = _optimizer_builder(model, optimizer, lr)
+    opt = None if has_lazy(model) else make_optimizer()
     loss = loss if loss is not None else nn.CrossEntropyLoss()
     history = History(device=device_name(device))
     live = None
@@ -239,7 +267,11 @@ def fit(
             bar.set_description(f"epoch {epoch + 1}/{num_epochs}")
             _sync(device)
             start = time.perf_counter()
-            train_loss, train_acc, count = _train_epoch(model, train_loader, loss, opt, device, bar)
+            batches = train_loader
+            if opt is None:  # lazy layers: the first batch initializes them, then the optimizer
+                batches = _materialize_on_first_batch(model, train_loader, device)
+                opt = make_optimizer()
+            train_loss, train_acc, count = _train_epoch(model, batches, loss, opt, device, bar)
             _sync(device)
             seconds = time.perf_counter() - start
             test_loss, test_acc = (

@@ -22,6 +22,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, Subset, TensorDataset
 
+from cnnkit.lazy_layers import ensure_materialized
+
 __all__ = [
     "ClassSplit",
     "ParamCount",
@@ -160,15 +162,27 @@ class ParamCount(NamedTuple):
         return f"{self.trainable:,} of {self.total:,} parameters trainable"
 
 
-def count_parameters(model: nn.Module) -> ParamCount:
-    """``(trainable, total)`` numbers of parameters (``requires_grad`` decides)."""
+def count_parameters(model: nn.Module, *, input_shape: Sequence[int] | None = None) -> ParamCount:
+    """``(trainable, total)`` numbers of parameters (``requires_grad`` decides).
+
+    A model with lazy layers (``nn.LazyLinear``...) needs ``input_shape``, the shape of ONE
+    example such as ``(1, 28, 28)``, to initialize them (:func:`cnnkit.materialize`);
+    without it, :class:`cnnkit.UninitializedModelError` says so.
+    """
+    ensure_materialized(model, input_shape, what="count_parameters")
     params = list(model.parameters())
     return ParamCount(sum(p.numel() for p in params if p.requires_grad),
                       sum(p.numel() for p in params))  # fmt: skip
 
 
-def trainable_parameters(model: nn.Module) -> list[nn.Parameter]:
-    """The parameters with ``requires_grad``: what an optimizer should update."""
+def trainable_parameters(
+    model: nn.Module, *, input_shape: Sequence[int] | None = None
+) -> list[nn.Parameter]:
+    """The parameters with ``requires_grad``: what an optimizer should update.
+
+    ``input_shape`` initializes lazy layers first, as in :func:`count_parameters`.
+    """
+    ensure_materialized(model, input_shape, what="trainable_parameters")
     return [p for p in model.parameters() if p.requires_grad]
 
 
@@ -177,7 +191,12 @@ def _matches(name: str, prefixes: Sequence[str]) -> bool:
     return any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def freeze(model: nn.Module, *, except_: str | Sequence[str] = ()) -> nn.Module:
+def freeze(
+    model: nn.Module,
+    *,
+    except_: str | Sequence[str] = (),
+    input_shape: Sequence[int] | None = None,
+) -> nn.Module:
     """Stop gradients (``requires_grad=False``) for every parameter but those in ``except_``.
 
     Only ``requires_grad`` changes: batch-norm layers still update their running statistics
@@ -188,6 +207,8 @@ def freeze(model: nn.Module, *, except_: str | Sequence[str] = ()) -> nn.Module:
         except_: qualified module names whose parameters stay trainable, e.g. ``"fc"`` or
             ``["layer4", "fc"]`` (a name covers its submodules: ``"layer4"`` includes
             ``"layer4.0.conv1"``).
+        input_shape: the shape of ONE example, e.g. ``(1, 28, 28)``, to initialize lazy
+            layers first (:func:`cnnkit.materialize`); needed only for a lazy model.
 
     Returns:
         ``model`` itself, so that ``freeze(model, except_="fc")`` can be chained.
@@ -195,7 +216,9 @@ def freeze(model: nn.Module, *, except_: str | Sequence[str] = ()) -> nn.Module:
     Raises:
         ValueError: a name in ``except_`` matches no parameter (a typo would otherwise
             freeze everything silently).
+        UninitializedModelError: the model has lazy layers and no ``input_shape``.
     """
+    ensure_materialized(model, input_shape, what="freeze")
     keep = [except_] if isinstance(except_, str) else list(except_)
     names = [name for name, _ in model.named_parameters()]
     unknown = [k for k in keep if not any(_matches(n, [k]) for n in names)]
@@ -208,8 +231,12 @@ def freeze(model: nn.Module, *, except_: str | Sequence[str] = ()) -> nn.Module:
     return model
 
 
-def unfreeze(model: nn.Module) -> nn.Module:
-    """Make every parameter trainable again (``requires_grad=True``); returns ``model``."""
+def unfreeze(model: nn.Module, *, input_shape: Sequence[int] | None = None) -> nn.Module:
+    """Make every parameter trainable again (``requires_grad=True``); returns ``model``.
+
+    ``input_shape`` initializes lazy layers first, as in :func:`freeze`.
+    """
+    ensure_materialized(model, input_shape, what="unfreeze")
     for p in model.parameters():
         p.requires_grad_(True)
     return model
@@ -230,19 +257,27 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     """Swap the last ``nn.Linear`` for a fresh one with ``num_classes`` outputs (in place).
 
     The new head has the old one's ``in_features``, its own random initialization, and
-    lives on the same device. Returns ``model``.
+    lives on the same device; an uninitialized ``nn.LazyLinear`` head is replaced by a
+    new ``nn.LazyLinear``. Returns ``model``.
     """
     name = last_linear(model)
     parent_name, _, child = name.rpartition(".")
     parent = model.get_submodule(parent_name)
     old = parent.get_submodule(child)
-    new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None)
+    if isinstance(old, nn.LazyLinear):  # still lazy: in_features is not known yet
+        new = nn.LazyLinear(num_classes, bias=old.bias is not None)
+    else:
+        new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None)
     setattr(parent, child, new.to(old.weight.device))
     return model
 
 
 def param_groups(
-    model: nn.Module, lr_by_module: Mapping[str, float], *, default_lr: float
+    model: nn.Module,
+    lr_by_module: Mapping[str, float],
+    *,
+    default_lr: float,
+    input_shape: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """Optimizer parameter groups: one learning rate per named module, frozen ones left out.
 
@@ -254,11 +289,14 @@ def param_groups(
         lr_by_module: qualified module name -> learning rate of its parameters. A
             parameter takes the entry of its longest matching name.
         default_lr: learning rate of the trainable parameters no entry covers.
+        input_shape: the shape of ONE example, to initialize lazy layers first (an
+            optimizer must not be built over uninitialized parameters).
 
     Returns:
         A list of ``{"name", "params", "lr"}`` dicts, one per entry with trainable
         parameters, then ``"default"``; parameters with ``requires_grad=False`` are omitted.
     """
+    ensure_materialized(model, input_shape, what="param_groups")
     by_length = sorted(lr_by_module, key=len, reverse=True)
     groups: dict[str, list[nn.Parameter]] = {name: [] for name in [*lr_by_module, "default"]}
     for name, p in model.named_parameters():

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from cnnkit.lazy_layers import has_lazy
 from cnnkit.models.alexnet_vgg import alexnet, alexnet_small, vgg11, vgg11_small
 from cnnkit.models.efficientnet import efficientnet_b0, efficientnet_b0_small
 from cnnkit.models.lenet import lenet5
@@ -77,17 +78,20 @@ def _row(name: str, variant: str, size: int) -> dict[str, Any]:
     channels = INPUT_SHAPES[variant][0]
     with torch.device("meta"):  # shapes and counts only: no memory, no arithmetic
         model = builder()
-    row = {"name": name, "variant": variant, "year": arch.year,
-           "params": sum(p.numel() for p in model.parameters()), "macs": None,
+    row = {"name": name, "variant": variant, "year": arch.year, "params": None, "macs": None,
            "input_shape": (channels, size, size), "output_shape": None, "layers": None,
            "torchvision": arch.torchvision, "idea": arch.idea, "error": None}  # fmt: skip
     try:
-        report = summary(model, (channels, size, size))
+        report = summary(model, (channels, size, size))  # initializes lazy layers first
     except (ShapeMismatchError, RuntimeError, ValueError) as err:
-        # A fixed-size classifier (flatten + Linear) fits one input size only.
+        # A fixed-size classifier (flatten + Linear) fits one input size only; a lazy
+        # model that did not run has no parameter count either.
+        if not has_lazy(model):
+            row["params"] = sum(p.numel() for p in model.parameters())
         row["error"] = str(err).splitlines()[0]
         return row
     row.update(
+        params=report.total_params,
         macs=report.total_macs,
         output_shape=report.output_shape,
         layers=sum(r.macs > 0 for r in report.rows),  # convolution and dense calls
@@ -115,7 +119,8 @@ def compare(
             ``Linear``) does not, and its row then has ``macs=None`` and an ``error``.
 
     Returns:
-        One dict per name with ``name``, ``variant``, ``year``, ``params``, ``macs`` (per
+        One dict per name with ``name``, ``variant``, ``year``, ``params`` (``None`` for
+        a model with lazy layers that cannot run this size), ``macs`` (per
         example), ``input_shape``, ``output_shape`` (per example, no batch dimension),
         ``layers`` (calls of convolution and dense layers, shortcut and
         squeeze-excitation convolutions included), ``torchvision``, ``idea`` and

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, Subset, TensorDataset
 
+from cnnkit.lazy_layers import has_lazy, materialize
 from cnnkit.widgets._base import Explorer, array_png
 
 __all__ = [
@@ -53,7 +54,7 @@ def feature_map_layers(model: nn.Sequential) -> list[str]:
     A layer is named by its kind and the convolution it belongs to: LeNet-5 gives
     ``["conv1", "sigmoid1", "avgpool1", "conv2", "sigmoid2", "avgpool2"]``. The list
     stops at the first layer that is not a convolution, activation or pooling (LeNet's
-    ``Flatten``).
+    ``Flatten``). A lazy layer is named as what it becomes (``nn.LazyConv2d``: ``conv``).
     """
     names, stage = [], 0
     for layer in _check_sequential(model):
@@ -61,7 +62,8 @@ def feature_map_layers(model: nn.Sequential) -> list[str]:
             stage += 1
         elif not isinstance(layer, _SPATIAL):
             break
-        names.append(f"{_KINDS.get(type(layer), type(layer).__name__.lower())}{stage}")
+        kind = getattr(layer, "cls_to_become", None) or type(layer)  # LazyConv2d -> Conv2d
+        names.append(f"{_KINDS.get(kind, kind.__name__.lower())}{stage}")
     return names
 
 
@@ -81,6 +83,8 @@ def layer_outputs(model: nn.Sequential, X: torch.Tensor) -> list[torch.Tensor]:
     """
     param = next(_check_sequential(model).parameters(), None)
     Y = X.to(param.device) if param is not None else X
+    if has_lazy(model):  # initialized by one pass that explains a wrong shape
+        materialize(model, Y)
     was_training = model.training
     model.eval()
     outputs = []
@@ -202,6 +206,8 @@ def activation_viewer(
     indices = list(indices) if indices is not None else _one_per_class(dataset)
     if not indices:
         raise ValueError("indices is empty: choose at least one example")
+    if has_lazy(model):  # lazy layers: initialized with the first chosen image
+        materialize(model, dataset[indices[0]][0].unsqueeze(0))
     names = list(class_names) if class_names is not None else _class_names(dataset)
 
     def name(y: int) -> str:
