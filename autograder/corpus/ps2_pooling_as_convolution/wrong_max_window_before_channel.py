@@ -1,0 +1,15 @@
+"""max_pool_via_unfold reshapes to (N, k_h * k_w, C, L): windows and channels mix when C > 1 (min_pool inherits it)."""
+# kind: wrong
+# fails: test_max_pool_via_unfold_vs_torch test_min_pool_vs_torch
+
+# %% max_pool_via_unfold
+def max_pool_via_unfold(X, kernel_size, stride=None, padding=0):
+    k_h, k_w = _pair(kernel_size)
+    s_h, s_w = (k_h, k_w) if stride is None else _pair(stride)
+    p_h, p_w = _pair(padding)
+    X = F.pad(X, (p_w, p_w, p_h, p_h), value=float("-inf"))
+    N, C, H, W = X.shape
+    h_out, w_out = (H - k_h) // s_h + 1, (W - k_w) // s_w + 1
+    cols = F.unfold(X, (k_h, k_w), stride=(s_h, s_w))
+    cols = cols.reshape(N, k_h * k_w, C, h_out * w_out)
+    return cols.amax(dim=1).reshape(N, C, h_out, w_out)
