@@ -21,6 +21,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from autograder.course import Course, CourseError
+from autograder.names import UnsafeStudentId, check_student_id, student_id_problem
 from autograder.plan import Plan
 from autograder.record import GradeResult, already_graded, record
 from autograder.sandbox import Limits, SandboxUnavailable, check
@@ -119,6 +120,10 @@ def grade(
         )
     sandbox_line = _sandbox_or_refuse(unsafe, limits)
     todo = students if students is not None else course.submitted_students(assignment)
+    try:  # names from Python callers too; the command line checked --student already
+        todo = [check_student_id(s) for s in todo]
+    except UnsafeStudentId as exc:
+        raise CourseError(str(exc)) from None
     results, pending = [], []
     for student in todo:
         done = None if force else already_graded(course, assignment, student)
@@ -171,7 +176,13 @@ def feedback(
     course.check_assignment(assignment)
     graded = course.folder("autograded")
     if students is None:
-        students = sorted(p.parent.name for p in graded.glob(f"*/{assignment}") if p.is_dir())
+        students = sorted(p.parent.name for p in graded.glob(f"*/{assignment}")
+                          if p.is_dir() and not p.parent.is_symlink()
+                          and student_id_problem(p.parent.name) is None)
+    try:
+        students = [check_student_id(s) for s in students]
+    except UnsafeStudentId as exc:
+        raise CourseError(str(exc)) from None
     api, written, failed = course.api(), [], []
     for student in students:
         result = api.generate_feedback(assignment, student, force=True)

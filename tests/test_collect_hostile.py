@@ -587,3 +587,19 @@ def test_commands_refuse_an_unsafe_student_with_exit_2(course: Course, command: 
     )
     assert not (course.root / "autograded").exists()
     assert not (course.root / "feedback").exists()
+
+
+def test_python_callers_of_grade_and_feedback_are_held_to_the_same_rule(course: Course) -> None:
+    from autograder.course import CourseError
+    from autograder.grading import build, feedback, grade
+
+    build(course, PS1)
+    with pytest.raises(CourseError, match=r"'\.\./x' is not a safe student id"):
+        grade(course, PS1, students=["alice", "../x"], progress=False, unsafe=True)
+    with pytest.raises(CourseError, match=r"'\.hidden' is not a safe student id"):
+        feedback(course, PS1, students=[".hidden"])
+    assert not (course.root / "autograded").exists()
+    # without --student, feedback never picks a folder with an unsafe name or a link
+    hostile = course.folder("autograded") / ".hidden" / PS1
+    hostile.mkdir(parents=True)
+    assert feedback(course, PS1) == ([], [])
