@@ -43,7 +43,7 @@ from autograder.grading import _sandbox_or_refuse
 from autograder.plan import Plan
 from autograder.worker import grade_submission
 
-__all__ = ["SandboxedGrading", "GradingRefused"]
+__all__ = ["SandboxedGrading", "GradingRefused", "SAFE_COMMAND", "as_nbgrader_verdict"]
 
 SAFE_COMMAND = "python -m autograder grade"
 
