@@ -40,6 +40,7 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 
 from autograder.course import Course, CourseError
 from autograder.grading import _sandbox_or_refuse
+from autograder.names import UnsafeStudentId, check_student_id
 from autograder.plan import Plan
 from autograder.worker import grade_submission
 
@@ -98,8 +99,9 @@ class SandboxedGrading(NbGraderPreprocessor):
         name = f"{info['notebook']}.ipynb"
         course = self._course(resources)
         try:
+            check_student_id(student)  # the folder name under submitted/ is the student's
             graded, cells = self._grade(course, assignment, student, name)
-        except CourseError as exc:
+        except (CourseError, UnsafeStudentId) as exc:
             raise GradingRefused(
                 f"{student}/{assignment}/{name} not graded: {exc}. nbgrader autograde and the "
                 f"formgrader grade through the sandbox of `{SAFE_COMMAND}` or not at all; "
