@@ -255,3 +255,19 @@ def test_formgrader_autograde_button_records_the_graders_scores(built, ours, tmp
             browser.close()
     got = _per_cell(root)
     assert got == {s: ours[s] for s in clicked}
+
+
+@pytest.mark.parametrize("student", ["..", "../x", ".hidden", "a b"])
+def test_an_unsafe_student_folder_is_refused_before_anything_runs(student):
+    from traitlets.config import Config
+
+    from autograder.nbgrader_bridge import GradingRefused, SandboxedGrading
+
+    config = Config()
+    config.CourseDirectory.root = str(ROOT)
+    step = SandboxedGrading(config=config)
+    resources = {"nbgrader": {"assignment": "ps1_output_shapes", "student": student,
+                              "notebook": "ps1_output_shapes", "db_url": "sqlite://"}}
+    with pytest.raises(GradingRefused, match="is not a safe student id") as refused:
+        step.preprocess(nbformat.v4.new_notebook(), resources)
+    assert SAFE_COMMAND in str(refused.value)
