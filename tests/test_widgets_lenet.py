@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+import ipywidgets as widgets
 import pytest
 import torch
 from torch import nn
@@ -95,7 +96,7 @@ def test_viewer_shows_the_models_feature_maps(model, dataset):
     assert list(w.controls["layer"].options) == LENET_LAYERS
     X, y = dataset[7]
     w.controls["index"].value = 7
-    images = [c for c in _leaves(w) if type(c).__name__ == "Image"]
+    images = [c for c in _leaves(w) if isinstance(c, widgets.Image)]
     for i, name in enumerate(LENET_LAYERS):
         w.controls["layer"].value = name
         oracle = model[: i + 1](X.unsqueeze(0))[0].detach()  # (C, H, W)
@@ -118,7 +119,7 @@ def test_viewer_prediction_is_the_models_argmax(model, dataset):
 
 def test_controls_change_state_and_images(model, dataset):
     w = activation_viewer(model, dataset, indices=[0, 1], class_names=list("abcdefghij"))
-    image = [c for c in _leaves(w) if type(c).__name__ == "Image"][1]
+    image = [c for c in _leaves(w) if isinstance(c, widgets.Image)][1]
     before, renders = image.value, w.renders
     w.controls["normalize"].value = "layer"
     assert image.value != before and w.renders == renders + 1

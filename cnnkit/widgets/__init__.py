@@ -9,11 +9,16 @@ the controls and read the state without a browser::
     w.controls["stride"].value = 2
     w.state["output_shape"]
 
-Each factory has the name of its module. The factories are imported here, eagerly: once
-Python has imported a submodule it binds the module to the package under that name, so a
-lazy lookup would hand out the module instead of the factory.
+Each factory has the name of its module; ``__all__`` lists the factories.
+``accessible_box(children)`` wraps plain ipywidgets the way every widget here is wrapped for
+keyboard and screen-reader use (see ``cnnkit/widgets/_a11y.py``).
+
+The factories are imported here, eagerly: once Python has imported a submodule it binds the
+module to the package under that name, so a lazy lookup would hand out the module instead
+of the factory.
 """
 
+from cnnkit.widgets._a11y import accessible_box as accessible_box  # not a factory (course/00)
 from cnnkit.widgets.activation_viewer import activation_viewer  # course/04_lenet.ipynb
 from cnnkit.widgets.architecture_comparer import architecture_comparer  # course/05
 from cnnkit.widgets.augmentation_viewer import augmentation_viewer  # course/06

@@ -2,8 +2,10 @@
 
 A widget is an :class:`Explorer`: a ``VBox`` whose :attr:`~Explorer.controls` are named,
 whose :attr:`~Explorer.state` holds what it currently shows as plain Python values, and
-which counts its redraws. Tests (and ``bench/``) set a control's ``value`` and read
-``state``; no browser is needed because ipywidgets runs observers synchronously in Python.
+which counts its redraws. Its last child is a hidden ``Output`` that makes its controls
+readable by a screen reader (:mod:`cnnkit.widgets._a11y`). Tests (and ``bench/``) set a
+control's ``value`` and read ``state``; no browser is needed because ipywidgets runs
+observers synchronously in Python.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
+
+from cnnkit.widgets._a11y import EXPLORER_CLASS, aria_output
 
 __all__ = ["Explorer", "figure_png", "array_png"]
 
@@ -60,7 +64,8 @@ class Explorer(widgets.VBox):
     Attributes:
         controls: the input widgets by name (``w.controls["stride"].value = 2``).
         state: what the widget shows now, as plain values (shapes, numbers, lists),
-            updated by every redraw.
+            updated by every redraw; ``state["description"]`` is the text under the
+            pictures, which says in words what they show.
         renders: how many times the widget has redrawn.
         last_render_s: seconds the last redraw took (``bench/`` reads it).
     """
@@ -72,7 +77,9 @@ class Explorer(widgets.VBox):
         render: Callable[[], Mapping[str, Any]],
         **kwargs: Any,
     ) -> None:
-        super().__init__(list(children), **kwargs)
+        # Last child: the hidden script that names sliders and Play buttons (see _a11y).
+        super().__init__([*children, aria_output()], **kwargs)
+        self.add_class(EXPLORER_CLASS)
         self.controls = dict(controls)
         self.state: dict[str, Any] = {}
         self.renders = 0

@@ -31,17 +31,19 @@ __all__ = [
     "output_grid_png",
 ]
 
-#: Cell colours (RGB in [0, 1]) used by both explorers, so that they read alike.
+#: Cell colours (RGB in [0, 1]) used by both explorers, so that they read alike. Orange
+#: and sky blue are Okabe-Ito colours, told apart with any colour vision; no meaning rests
+#: on colour alone (padding cells hold a number, the window and chosen cell are outlined).
 COLORS = {
     "input": (1.0, 1.0, 1.0),
     "padding": (0.85, 0.85, 0.85),
-    "read": (1.0, 0.62, 0.25),  # a cell the chosen output reads (orange)
-    "read_padding": (0.93, 0.78, 0.62),  # ... that lies in the padding (greyish orange)
+    "read": (0.9, 0.62, 0.0),  # a cell the chosen output reads (Okabe-Ito orange)
+    "read_padding": (0.93, 0.78, 0.55),  # ... that lies in the padding (greyish orange)
     "window": (1.0, 0.95, 0.8),  # inside the (dilated) window, but skipped
     "output": (1.0, 1.0, 1.0),
-    "chosen": (0.35, 0.6, 0.9),  # the chosen output cell (blue)
+    "chosen": (0.34, 0.71, 0.91),  # the chosen output cell (Okabe-Ito sky blue)
     "line": (0.55, 0.55, 0.55),
-    "box": (0.8, 0.2, 0.1),
+    "box": (0.0, 0.0, 0.0),  # the outline of the window and of the chosen cell
 }
 
 
@@ -64,7 +66,7 @@ def grid_png(
     Args:
         fill: cell colours, shape ``(h, w, 3)``, RGB in ``[0, 1]``.
         labels: optional text per cell, ``labels[r][c]`` (``""`` for none).
-        boxes: rectangles ``(r0, c0, r1, c1)`` (inclusive cell indices) outlined in red.
+        boxes: rectangles ``(r0, c0, r1, c1)`` (inclusive cell indices), outlined.
         cell: cell size in pixels.
     """
     h, w, _ = fill.shape
@@ -98,7 +100,7 @@ def output_grid_png(
     labels: Sequence[Sequence[str]] | None = None,
     cell: int = 26,
 ) -> bytes:
-    """PNG of an output grid of ``shape`` with the ``chosen`` cell blue and outlined."""
+    """PNG of an output grid of ``shape`` with the ``chosen`` cell sky blue and outlined."""
     fill = np.empty((*shape, 3), dtype=np.float32)
     fill[:] = COLORS["output"]
     fill[chosen] = COLORS["chosen"]

@@ -9,6 +9,7 @@ the result: switching layers or the normalization only redraws.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -18,10 +19,12 @@ from torch import nn
 from torch.utils.data import Dataset, Subset, TensorDataset
 
 from cnnkit.lazy_layers import has_lazy, materialize
+from cnnkit.widgets._a11y import AltImage
 from cnnkit.widgets._base import Explorer, array_png
 
 __all__ = [
     "activation_viewer",
+    "describe_activations",
     "feature_map_grid",
     "feature_map_layers",
     "layer_outputs",
@@ -177,6 +180,32 @@ def _one_per_class(dataset: Dataset, limit: int = 500) -> list[int]:
     return [first[c] for c in sorted(first)]
 
 
+def describe_activations(state: dict[str, Any], *, columns: int = 8) -> dict[str, str]:
+    """What the activation viewer's two pictures show, in words, from its state.
+
+    Returns:
+        ``image`` and ``maps``: text alternatives of the test image and of the tiled
+        feature maps; ``text``: one paragraph shown beside them.
+    """
+    C, H, W = state["shape"]
+    verdict = "correct" if state["correct"] else "wrong"
+    means = state["map_means"]
+    strongest = sorted(range(C), key=lambda c: -means[c])[: min(3, C)]
+    scale = ("each map stretched to its own range" if state["normalize"] == "each"
+             else "one brightness scale for the whole layer")  # fmt: skip
+    maps = (f"{C} feature maps of layer {state['layer']}, each {H}×{W}, tiled "
+            f"{min(columns, C)} per row, left to right and top to bottom, grey ({scale}; "
+            f"bright = large). Largest mean value: map{'s' if len(strongest) > 1 else ''} "
+            f"{', '.join(map(str, strongest))}.")  # fmt: skip
+    return {
+        "image": f"Test image #{state['index']}, labelled {state['label_name']}.",
+        "maps": maps,
+        "text": (f"Test image #{state['index']}, true class {state['label_name']}, predicted "
+                 f"{state['prediction_name']} ({state['probability']:.1%}): {verdict}. "
+                 f"{maps}"),
+    }
+
+
 def activation_viewer(
     model: nn.Module,
     dataset: Dataset,
@@ -198,7 +227,8 @@ def activation_viewer(
         from :func:`feature_map_layers`) and ``"normalize"`` (``"each"``/``"layer"``), and
         state keys ``index``, ``label``, ``label_name``, ``prediction``,
         ``prediction_name``, ``probability``, ``correct``, ``layer``, ``shape`` (the
-        layer's ``(C, H, W)``) and ``forward_passes`` (images run through the model).
+        layer's ``(C, H, W)``), ``forward_passes`` (images run through the model),
+        ``normalize``, ``map_means`` (each map's mean) and ``description``.
     """
     layers = feature_map_layers(_check_sequential(model))
     if not layers:
@@ -228,10 +258,10 @@ def activation_viewer(
     layer = widgets.Dropdown(options=layers, value=layers[0], description="layer")
     normalize = widgets.ToggleButtons(options=[("each map", "each"), ("whole layer", "layer")],
                                       value="each", description="scale")  # fmt: skip
-    image = widgets.Image(format="png")
+    image = AltImage()
     caption = widgets.HTML()
-    maps_image = widgets.Image(format="png")
-    maps_caption = widgets.HTML()
+    maps_image = AltImage()
+    maps_caption, described = widgets.HTML(), widgets.HTML()
 
     def render() -> dict[str, Any]:
         i = index.value
@@ -240,20 +270,29 @@ def activation_viewer(
         maps = outputs[layers.index(layer.value)]  # (C, H, W)
         image.value = array_png(X[0] if X.shape[0] == 1 else X, scale=max(1, 112 // X.shape[-1]))
         maps_image.value = array_png(feature_map_grid(maps, normalize=normalize.value))
-        color = "green" if y_hat == y else "crimson"
+        # Okabe-Ito blue / vermillion, and the verdict in words: not colour alone.
+        color, verdict = ("#0072B2", "✓ correct") if y_hat == y else ("#D55E00", "✗ wrong")
         caption.value = (f"true: <b>{name(y)}</b><br>predicted: "
-                         f"<b style='color:{color}'>{name(y_hat)}</b> ({p:.1%})")  # fmt: skip
+                         f"<b style='color:{color}'>{name(y_hat)}</b> ({p:.1%}): "
+                         f"<b style='color:{color}'>{verdict}</b>")  # fmt: skip
         C, H, W = maps.shape
         maps_caption.value = (f"<b>{layer.value}</b>: {C} feature maps of {H}&times;{W} "
                               f"(bright = large value)")  # fmt: skip
-        return {"index": i, "label": y, "label_name": name(y), "prediction": y_hat,
-                "prediction_name": name(y_hat), "probability": p, "correct": y_hat == y,
-                "layer": layer.value, "shape": (C, H, W), "forward_passes": len(cache)}  # fmt: skip
+        state = {"index": i, "label": y, "label_name": name(y), "prediction": y_hat,
+                 "prediction_name": name(y_hat), "probability": p, "correct": y_hat == y,
+                 "layer": layer.value, "shape": (C, H, W), "forward_passes": len(cache),
+                 "normalize": normalize.value,
+                 "map_means": maps.float().mean(dim=(1, 2)).tolist()}  # fmt: skip
+        words = describe_activations(state)
+        image.alt, maps_image.alt = words["image"], words["maps"]
+        described.value = f"<p>{html.escape(words['text'])}</p>"
+        return {**state, "description": words["text"]}
 
     controls = {"index": index, "layer": layer, "normalize": normalize}
     return Explorer(
         controls,
         [widgets.HBox([index, layer]), normalize,
-         widgets.HBox([widgets.VBox([image, caption]), widgets.VBox([maps_caption, maps_image])])],
+         widgets.HBox([widgets.VBox([image, caption]), widgets.VBox([maps_caption, maps_image])]),
+         described],
         render,
     )  # fmt: skip

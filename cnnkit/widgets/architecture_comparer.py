@@ -15,9 +15,10 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullLocator
 
+from cnnkit.widgets._a11y import AltImage
 from cnnkit.widgets._base import Explorer, figure_png
 
-__all__ = ["architecture_comparer", "comparison_table", "cost_figure", "human"]
+__all__ = ["architecture_comparer", "comparison_table", "cost_figure", "describe_costs", "human"]
 
 DEFAULT_NAMES = ("AlexNet", "VGG-11", "GoogLeNet", "ResNet-18", "EfficientNet-B0")
 _SORT_KEYS = {"year": "year", "parameters": "params", "MACs": "macs"}
@@ -60,6 +61,19 @@ def comparison_table(rows: Sequence[dict[str, Any]], *, missing: Sequence[str] =
         + "".join(f"<th {pad}>{h}</th>" for h in head)
         + f"</tr></thead><tbody>{body}</tbody></table>{note}"
     )
+
+
+def describe_costs(rows: Sequence[dict[str, Any]], *, title: str = "") -> str:
+    """The text alternative of :func:`cost_figure`: every bar's number, in words."""
+    if not rows:
+        return "Empty bar chart: no network chosen."
+    bars = "; ".join(
+        f"{r['name']}: {human(r['params'])} parameters, "
+        + (f"{human(r['macs'])} MACs" if r.get("macs") else "does not take this input size")
+        for r in rows
+    )
+    return (f"Two bar charts on log scales{', ' + title if title else ''}: parameters (left) "
+            f"and MACs per image (right), one bar per network, top to bottom: {bars}.")  # fmt: skip
 
 
 def cost_figure(rows: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
@@ -123,8 +137,8 @@ def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") ->
     scale = widgets.IntSlider(value=100, min=50, max=200, step=25, description="input size %",
                               continuous_update=False, style={"description_width": "initial"})
     table = widgets.HTML()
-    chart = widgets.Image(format="png")
-    charts: dict[tuple[str, int, tuple[str, ...]], bytes] = {}  # (variant, size, names) -> PNG
+    chart = AltImage()
+    charts: dict[tuple[str, int, tuple[str, ...]], tuple[bytes, str]] = {}  # -> (PNG, alt)
 
     def render() -> dict[str, Any]:
         v = variant_control.value
@@ -140,14 +154,17 @@ def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") ->
             shape = "×".join(map(str, rows[0]["input_shape"])) if rows else ""
             shape += " (fixed-size classifiers do not fit)" if any(
                 r["macs"] is None for r in rows) else ""
-            charts[key] = figure_png(cost_figure(
-                rows, title=f"input {shape}" if rows else "choose networks"))
-        chart.value = charts[key]
+            title = f"input {shape}" if rows else "choose networks"
+            charts[key] = (figure_png(cost_figure(rows, title=title)),
+                           describe_costs(rows, title=title))  # fmt: skip
+        chart.value, chart.alt = charts[key]
         return {"variant": v, "size": size, "names": [r["name"] for r in rows],
-                "missing": missing, "sort": sort.value, "rows": rows}  # fmt: skip
+                "missing": missing, "sort": sort.value, "rows": rows,
+                "description": chart.alt}  # fmt: skip
 
     controls = {"names": names, "variant": variant_control, "sort": sort, "scale": scale}
-    hint = widgets.HTML("<small>ctrl/cmd-click to choose several</small>")
+    hint = widgets.HTML("<small>ctrl/cmd-click to choose several; by keyboard: "
+                        "shift+arrows extend, ctrl+space adds or removes one</small>")
     return Explorer(controls,
                     [widgets.HBox([widgets.VBox([names, hint]),
                                    widgets.VBox([variant_control, sort, scale])]),

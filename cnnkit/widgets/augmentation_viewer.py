@@ -9,6 +9,7 @@ grid next to the original; "resample" draws the next seed.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -16,9 +17,16 @@ import torch
 from torchvision.transforms import v2
 from torchvision.utils import make_grid
 
+from cnnkit.widgets._a11y import AltImage
 from cnnkit.widgets._base import Explorer, array_png
 
-__all__ = ["augment_samples", "augmentation_viewer", "build_augmentation", "downscale"]
+__all__ = [
+    "augment_samples",
+    "augmentation_viewer",
+    "build_augmentation",
+    "describe_augmentation",
+    "downscale",
+]
 
 
 def downscale(image: torch.Tensor, *, height: int = 128) -> torch.Tensor:
@@ -99,6 +107,36 @@ def augment_samples(
         return torch.stack([augment(image) for _ in range(n)])
 
 
+def describe_augmentation(state: dict[str, Any], image_shape: tuple[int, ...]) -> dict[str, str]:
+    """What the augmentation viewer's pictures show, in words, from its state.
+
+    Returns:
+        ``original`` and ``samples``: text alternatives of the photo and of the grid of
+        augmented copies; ``text``: one paragraph shown under them.
+    """
+    C, H, W = image_shape
+    q = state["params"]
+    settings = [
+        f"random crops keeping {q['crop_scale']:.0%} to 100% of the area, resized back"
+        if q["crop_scale"] < 1 else "",
+        f"a left-right flip with probability {q['flip_p']:.0%}" if q["flip_p"] else "",
+        f"rotation by up to ±{q['degrees']}°" if q["degrees"] else "",
+        ", ".join(f"{k} ±{q[k]:.0%}" for k in ("brightness", "contrast", "saturation")
+                  if q[k]),
+        f"hue shifts up to ±{q['hue']:.2f} of the colour circle" if q["hue"] else "",
+    ]
+    settings = [t for t in settings if t]
+    how = "; ".join(settings) if settings else "no augmentation: every copy equals the photo"
+    n = state["n"]
+    samples = (f"{n} augmented copies of the photo (seed {state['seed']}), "
+               f"{min(4, n)} per row, each {state['sample_shape'][1]}×{state['sample_shape'][2]}: "
+               f"{how}.")  # fmt: skip
+    return {"original": f"The original photo, a flower in colour, {H}×{W} pixels.",
+            "samples": samples,
+            "text": (f"{samples} Transforms in order: "
+                     f"{' → '.join(state['transforms']) or 'none'}.")}  # fmt: skip
+
+
 def augmentation_viewer(image: torch.Tensor | None = None, *, n: int = 8) -> Explorer:
     """Explore augmentation settings on a photo (``course/06_transfer_learning.ipynb``).
 
@@ -137,9 +175,9 @@ def augmentation_viewer(image: torch.Tensor | None = None, *, n: int = 8) -> Exp
     }
     controls["resample"].on_click(lambda _: setattr(controls["seed"], "value",
                                                     controls["seed"].value + 1))  # fmt: skip
-    original = widgets.Image(value=array_png(image), format="png")
-    samples = widgets.Image(format="png")
-    caption = widgets.HTML()
+    original = AltImage(value=array_png(image))
+    samples = AltImage()
+    caption, described = widgets.HTML(), widgets.HTML()
     names = [k for k in controls if k not in ("seed", "resample")]
 
     def render() -> dict[str, Any]:
@@ -152,8 +190,12 @@ def augmentation_viewer(image: torch.Tensor | None = None, *, n: int = 8) -> Exp
                       if not isinstance(t, v2.Identity)]  # fmt: skip
         caption.value = (f"{n} samples, seed {seed}: "
                          f"<code>{' → '.join(transforms) or 'no augmentation'}</code>")  # fmt: skip
-        return {"seed": seed, "params": params, "transforms": transforms, "n": n,
-                "sample_shape": tuple(X.shape[1:])}  # fmt: skip
+        state = {"seed": seed, "params": params, "transforms": transforms, "n": n,
+                 "sample_shape": tuple(X.shape[1:])}  # fmt: skip
+        words = describe_augmentation(state, tuple(image.shape))
+        original.alt, samples.alt = words["original"], words["samples"]
+        described.value = f"<p>{html.escape(words['text'])}</p>"
+        return {**state, "description": words["text"]}
 
     sliders = [controls[k] for k in names]
     return Explorer(
@@ -161,6 +203,7 @@ def augmentation_viewer(image: torch.Tensor | None = None, *, n: int = 8) -> Exp
         [widgets.HBox([widgets.VBox(sliders[:4]), widgets.VBox(sliders[4:])]),
          widgets.HBox([controls["seed"], controls["resample"]]),
          caption,
-         widgets.HBox([widgets.VBox([widgets.HTML("original"), original]), samples])],
+         widgets.HBox([widgets.VBox([widgets.HTML("original"), original]), samples]),
+         described],
         render,
     )  # fmt: skip

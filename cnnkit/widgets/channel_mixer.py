@@ -6,10 +6,13 @@ output channels is a ``c_o x 3`` matrix ``K``: at every pixel, output channel ``
 output channel, and the output channels recombined as a colour image, and checks on every
 redraw that the matrix product equals ``F.conv2d`` with the ``(c_o, 3, 1, 1)`` kernel.
 
-The computation is :func:`mix_channels`; :func:`channel_mixer` is layout and wiring.
+The computation is :func:`mix_channels`; :func:`describe_mix` says in words what the
+pictures show; :func:`channel_mixer` is layout and wiring.
 """
 
 from __future__ import annotations
+
+import html
 
 import ipywidgets as widgets
 import torch
@@ -17,11 +20,12 @@ import torch.nn.functional as F
 
 from cnnkit.data import sample_image
 from cnnkit.ops import corr2d_multi_in_out_1x1
+from cnnkit.widgets._a11y import AltImage
 from cnnkit.widgets._base import Explorer, array_png
 from cnnkit.widgets._grid import Quiet, link_presets
 from cnnkit.widgets.kernel_playground import LUMA, downscale
 
-__all__ = ["PRESETS", "channel_mixer", "mix_channels", "recombine"]
+__all__ = ["PRESETS", "channel_mixer", "describe_mix", "mix_channels", "recombine"]
 
 
 def _saturate(s: float) -> list[list[float]]:
@@ -69,6 +73,37 @@ def recombine(Y: torch.Tensor) -> torch.Tensor:
     return F.pad(Y[:3], (0, 0, 0, 0, 0, 3 - min(3, Y.shape[0]))).clamp(0, 1)  # (3, h, w)
 
 
+def describe_mix(state: dict, *, image: str = "flower") -> dict[str, list[str] | str]:
+    """What the channel mixer's pictures show, in words, from its state.
+
+    Returns:
+        ``inputs``: text alternatives of the photo and its R, G, B channels; ``outputs``:
+        of the recombined output and each output channel; ``text``: one paragraph.
+    """
+    C, H, W = state["input_shape"]
+    c_o = len(state["K"])
+
+    def formula(o: int) -> str:
+        return " + ".join(f"{k:.3g}·{_NAMES[i]}" for i, k in enumerate(state["K"][o]))
+
+    inputs = [f"Photo of a {image} in colour, {H}×{W} pixels."] + [
+        f"Input channel {name} of the photo in grey: bright where the photo has much {word}."
+        for name, word in zip(_NAMES, ("red", "green", "blue"), strict=True)
+    ]
+    channels = [
+        f"Output channel {o} = {formula(o)} at every pixel, in grey; values from "
+        f"{state['out_min'][o]:.2f} to {state['out_max'][o]:.2f}."
+        for o in range(c_o)
+    ]
+    shown = "in grey" if c_o == 1 else f"as {', '.join(_NAMES[:c_o])} of a colour image"
+    clipped = f"{state['clipped_fraction']:.1%} of its values clipped to [0, 1]"
+    recombined = f"The {c_o} output channel{'s' if c_o > 1 else ''} shown {shown}; {clipped}."
+    text = (f"1x1 convolution with {c_o} output channel{'s' if c_o > 1 else ''} ("
+            f"{state['preset']}): " + "; ".join(f"out {o} = {formula(o)}" for o in range(c_o))
+            + f". Output {tuple(state['output_shape'])}, {clipped}.")  # fmt: skip
+    return {"inputs": inputs, "outputs": [recombined, *channels], "text": text}
+
+
 def channel_mixer(
     *, image: str = "flower", width: int = 144, c_o: int = 3, scale: int = 1
 ) -> Explorer:
@@ -110,10 +145,10 @@ def channel_mixer(
     }
     quiet = Quiet()
     link_presets(preset, sliders, presets, quiet, custom=CUSTOM)
-    inputs = [widgets.Image(value=array_png(X, scale=scale), format="png")]
-    inputs += [widgets.Image(value=array_png(x, scale=scale), format="png") for x in X]
-    outputs = [widgets.Image(format="png") for _ in range(c_o + 1)]
-    stats = widgets.HTML()
+    inputs = [AltImage(value=array_png(X, scale=scale))]
+    inputs += [AltImage(value=array_png(x, scale=scale)) for x in X]
+    outputs = [AltImage() for _ in range(c_o + 1)]
+    stats, described = widgets.HTML(), widgets.HTML()
 
     def render() -> dict:
         K = torch.tensor([[sliders[f"k{o}{i}"].value for i in range(3)] for o in range(c_o)])
@@ -128,7 +163,7 @@ def channel_mixer(
             f"product differs from <code>F.conv2d</code> by at most {diff:.1e}; "
             f"{clipped:.0%} of the output values lie outside [0, 1] and are shown clipped."
         )
-        return {
+        state = {
             "preset": preset.value,
             "K": K.tolist(),
             "input_shape": tuple(X.shape),
@@ -138,6 +173,12 @@ def channel_mixer(
             "clipped_fraction": clipped,
             "max_abs_diff_vs_conv2d": diff,
         }
+        words = describe_mix(state, image=image)
+        for image_widget, alt in zip(inputs + outputs, words["inputs"] + words["outputs"],
+                                     strict=True):  # fmt: skip
+            image_widget.alt = alt
+        described.value = f"<p>{html.escape(words['text'])}</p>"
+        return {**state, "description": words["text"]}
 
     def column(title: str, image_widget: widgets.Image) -> widgets.VBox:
         return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), image_widget])
@@ -150,5 +191,7 @@ def channel_mixer(
     out_titles = ["output recombined"] + [f"output {o}" for o in range(c_o)]
     out_row = widgets.HBox([column(t, im) for t, im in zip(out_titles, outputs, strict=True)])
     return Explorer(
-        {"preset": preset, **sliders}, [preset, matrix, stats, in_row, out_row], quiet.wrap(render)
+        {"preset": preset, **sliders},
+        [preset, matrix, stats, in_row, out_row, described],
+        quiet.wrap(render),
     )

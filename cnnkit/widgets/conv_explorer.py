@@ -7,8 +7,9 @@ reads in orange; the output shape is worked out with the formula and compared wi
 a real ``nn.Conv2d`` produces. A kernel larger than the padded input shows a message.
 
 The geometry lives in the pure functions :func:`receptive_cells`, :func:`conv_geometry`
-(which uses :func:`formula_text` and :func:`torch_output_shape`); :func:`conv_explorer` is
-layout and wiring.
+(which uses :func:`formula_text` and :func:`torch_output_shape`) and :func:`conv_state`
+(one output cell too); :func:`describe_conv` says in words what the pictures show (their
+text alternatives, and the text under them); :func:`conv_explorer` is layout and wiring.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from torch import nn
 
 from cnnkit.shapes import Size2d, _pair, conv2d_output_shape
+from cnnkit.widgets._a11y import AltImage, span
 from cnnkit.widgets._base import Explorer
 from cnnkit.widgets._grid import (
     COLORS,
@@ -34,6 +36,8 @@ from cnnkit.widgets._grid import (
 __all__ = [
     "conv_explorer",
     "conv_geometry",
+    "conv_state",
+    "describe_conv",
     "formula_text",
     "receptive_cells",
     "torch_output_shape",
@@ -138,6 +142,112 @@ def conv_geometry(input_hw: tuple[int, int], k: int, p: int, s: int, d: int) -> 
     return state
 
 
+def conv_state(
+    input_hw: tuple[int, int], k: int, p: int, s: int, d: int, cell: tuple[int, int] = (0, 0)
+) -> dict:
+    """Everything the convolution explorer shows for one setting and one output cell.
+
+    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+
+    Args:
+        input_hw: ``(n_h, n_w)``.
+        k, p, s, d: square kernel size, padding, stride and dilation.
+        cell: the chosen output cell ``(i, j)``, clamped into the output grid.
+
+    Returns:
+        :func:`conv_geometry`'s keys plus ``kernel_size``, ``padding``, ``stride``,
+        ``dilation``, ``cell``, ``receptive_cells`` (padded coordinates), ``input_cells``
+        (the read cells inside the input, input coordinates), ``padding_cells_read`` and
+        ``window`` (``(r0, c0, r1, c1)`` in padded coordinates); the cell keys are
+        ``None``/empty when the kernel does not fit.
+    """
+    state = {
+        "kernel_size": k,
+        "padding": p,
+        "stride": s,
+        "dilation": d,
+        "cell": None,
+        "receptive_cells": [],
+        "input_cells": [],
+        "padding_cells_read": 0,
+        "window": None,
+        **conv_geometry(input_hw, k, p, s, d),
+    }
+    if state["error"] is not None:
+        return state
+    n_h, n_w = input_hw
+    h_out, w_out = state["output_shape"]
+    i, j = min(max(cell[0], 0), h_out - 1), min(max(cell[1], 0), w_out - 1)
+    cells = receptive_cells(i, j, k, s, d)
+    inside = [(r - p, c - p) for r, c in cells if p <= r < n_h + p and p <= c < n_w + p]
+    state.update(
+        cell=(i, j),
+        receptive_cells=cells,
+        input_cells=inside,
+        padding_cells_read=len(cells) - len(inside),
+        window=(i * s, j * s, i * s + d * (k - 1), j * s + d * (k - 1)),
+    )
+    return state
+
+
+_ORDINAL = {2: "second", 3: "third"}
+
+
+def describe_conv(state: dict) -> dict[str, str]:
+    """What the explorer's pictures show, in words, from a :func:`conv_state`.
+
+    Returns:
+        ``input`` and ``output``: the text alternatives of the padded-input and output
+        pictures; ``text``: one paragraph shown under them (the same facts).
+    """
+    (n_h, n_w), (P_h, P_w) = state["input_shape"], state["padded_shape"]
+    k, p, s, d = (state[key] for key in ("kernel_size", "padding", "stride", "dilation"))
+    setting = (
+        f"input {n_h}×{n_w} with padding {p} (padded {P_h}×{P_w}), kernel {k}×{k}, "
+        f"stride {s}, dilation {d}"
+    )
+    grid = (
+        f"Padded input grid, {P_h}×{P_w}: the {n_h}×{n_w} input"
+        + (f" inside {p} ring{'s' if p > 1 else ''} of zero padding" if p else ", no padding")
+    )
+    if state["error"] is not None:
+        return {
+            "input": f"{grid}. The {k}×{k} kernel does not fit, so nothing is highlighted.",
+            "output": f"No output: {state['error']}",
+            "text": f"{setting}: no output. {state['error']}",
+        }
+    (i, j), (h_out, w_out) = state["cell"], state["output_shape"]
+    r0, c0, r1, c1 = state["window"]
+    read, zeros = len(state["receptive_cells"]), state["padding_cells_read"]
+    inside = state["input_cells"]
+    where = (
+        f"{len(inside)} input cell{'s' if len(inside) != 1 else ''} (input rows "
+        f"{span([r for r, _ in inside])}, columns {span([c for _, c in inside])})"
+        if inside
+        else "no input cell"
+    )
+    reads = f"reads {read} cells: {where} and {zeros} padding zero{'s' if zeros != 1 else ''}"
+    window = (
+        f"The {k}×{k} window of output cell ({i}, {j}) spans padded rows {r0}–{r1} and "
+        f"columns {c0}–{c1}" + (f", every {_ORDINAL.get(d, f'{d}th')} cell" if d > 1 else "")
+    )
+    value = (
+        f"Output cell ({i}, {j}) is highlighted; its value is the sum of {read} products of "
+        f"a kernel entry with a cell it reads"
+        + (f" ({zeros} of them multiply a padding zero)" if zeros else "")
+    )
+    same = "as nn.Conv2d gives" if state["output_shape"] == state["torch_shape"] else (
+        f"but nn.Conv2d gives {state['torch_shape']}")
+    return {
+        "input": f"{grid}. {window}; it {reads}.",
+        "output": f"Output grid, {h_out}×{w_out}. {value}.",
+        "text": (
+            f"{setting}: output {h_out}×{w_out}, {same}. Output cell ({i}, {j}): window at "
+            f"padded rows {r0}–{r1}, columns {c0}–{c1}; it {reads}."
+        ),
+    }
+
+
 def _padded_input_png(
     input_hw: tuple[int, int],
     p: int,
@@ -203,10 +313,11 @@ def conv_explorer(
         sliders[name] = widgets.IntSlider(value=value, min=lo, max=hi, description=name)
     row = widgets.IntSlider(value=0, min=0, max=0, description="output row")
     col = widgets.IntSlider(value=0, min=0, max=0, description="output col")
-    play = widgets.Play(value=0, min=0, max=0, interval=700, description="play")
-    formula, message = widgets.HTML(), widgets.HTML()
+    play = widgets.Play(value=0, min=0, max=0, interval=700, description="play",
+                        tooltip="step through the output cells")  # fmt: skip
+    formula, message, described = widgets.HTML(), widgets.HTML(), widgets.HTML()
     in_title, out_title = widgets.HTML(), widgets.HTML()
-    in_image, out_image = widgets.Image(format="png"), widgets.Image(format="png")
+    in_image, out_image = AltImage(), AltImage()
     quiet = Quiet()
 
     def on_play(change: dict) -> None:  # observed before the Explorer's own redraw
@@ -218,23 +329,17 @@ def conv_explorer(
 
     def render() -> dict:
         n_h, n_w, k, p, s, d = (sliders[name].value for name in start)
-        state = {
-            "kernel_size": k,
-            "padding": p,
-            "stride": s,
-            "dilation": d,
-            "cell": None,
-            "receptive_cells": [],
-            "input_cells": [],
-            "padding_cells_read": 0,
-            **conv_geometry((n_h, n_w), k, p, s, d),
-        }
+        state = conv_state((n_h, n_w), k, p, s, d, (row.value, col.value))
+        words = describe_conv(state)
+        state["description"] = words["text"]
+        described.value = f"<p>{html.escape(words['text'])}</p>"
         padded = state["padded_shape"]
         for control in (row, col, play):
             control.disabled = state["error"] is not None
         formula.value = "<br>".join(f"<code>{html.escape(x)}</code>" for x in state["formula"])
         in_title.value = f"<b>padded input</b> {padded[0]}×{padded[1]} (grey: zero padding)"
         cell_px = int(np.clip(440 // max(padded), 12, 30))
+        in_image.alt, out_image.alt = words["input"], words["output"]
         if state["error"] is not None:
             message.value = error_html("convolve", state["error"])
             in_image.value = _padded_input_png((n_h, n_w), p, [], None, cell_px)
@@ -244,32 +349,28 @@ def conv_explorer(
         h_out, w_out = state["output_shape"]
         with quiet():  # ranges follow the output shape; values are clamped, not redrawn
             row.max, col.max, play.max = h_out - 1, w_out - 1, h_out * w_out - 1
+            row.value, col.value = state["cell"]
             play.value = row.value * w_out + col.value
-        i, j = row.value, col.value
-        cells = receptive_cells(i, j, k, s, d)
-        inside = [(r - p, c - p) for r, c in cells if p <= r < n_h + p and p <= c < n_w + p]
-        state.update(
-            cell=(i, j),
-            receptive_cells=cells,
-            input_cells=inside,
-            padding_cells_read=len(cells) - len(inside),
-        )
+        i, j = state["cell"]
+        cells = state["receptive_cells"]
         same = "equals" if state["output_shape"] == state["torch_shape"] else "DIFFERS FROM"
         message.value = (
             f"output shape {h_out}×{w_out} {same} nn.Conv2d's "
             f"{state['torch_shape'][0]}×{state['torch_shape'][1]}; output cell ({i}, {j}) "
             f"reads {len(cells)} cells, {state['padding_cells_read']} of them padding zeros"
         )
-        window = (i * s, j * s, i * s + d * (k - 1), j * s + d * (k - 1))
-        in_image.value = _padded_input_png((n_h, n_w), p, cells, window, cell_px)
-        out_title.value = f"<b>output</b> {h_out}×{w_out} (blue: output cell ({i}, {j}))"
+        in_image.value = _padded_input_png((n_h, n_w), p, cells, state["window"], cell_px)
+        out_title.value = (
+            f"<b>output</b> {h_out}×{w_out} (blue, outlined: output cell ({i}, {j}))"
+        )
         out_image.value = output_grid_png((h_out, w_out), (i, j), cell=cell_px)
         return state
 
     controls = {**sliders, "row": row, "col": col, "play": play}
     legend = widgets.HTML(
-        "orange: the cells the chosen output cell reads (greyish orange: padding zeros); "
-        "pale yellow: inside the dilated window but skipped; red box: the window."
+        "orange: the cells the chosen output cell reads (greyish orange: padding zeros, "
+        "marked 0); pale yellow: inside the dilated window but skipped; outlined box: the "
+        "window. The text below says the same in words."
     )
     grids = widgets.HBox(
         [
@@ -287,6 +388,7 @@ def conv_explorer(
             message,
             grids,
             legend,
+            described,  # the pictures in words
         ],
         quiet.wrap(render),
     )

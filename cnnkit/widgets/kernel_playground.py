@@ -6,22 +6,27 @@ convolved (``F.conv2d``, zero padding 1, so the output has the input's size) in 
 per colour channel.
 
 The computation is :func:`apply_kernel`, :func:`display_mode` and :func:`to_display`;
-:data:`PRESETS` holds the kernels; :func:`kernel_playground` is layout and wiring.
+:data:`PRESETS` holds the kernels; :func:`describe_kernel` says in words what the pictures
+show; :func:`kernel_playground` is layout and wiring.
 """
 
 from __future__ import annotations
+
+import html
 
 import ipywidgets as widgets
 import torch
 import torch.nn.functional as F
 
 from cnnkit.data import sample_image
+from cnnkit.widgets._a11y import AltImage
 from cnnkit.widgets._base import Explorer, array_png
 from cnnkit.widgets._grid import Quiet, link_presets
 
 __all__ = [
     "PRESETS",
     "apply_kernel",
+    "describe_kernel",
     "display_mode",
     "downscale",
     "kernel_playground",
@@ -106,6 +111,37 @@ def to_display(Y: torch.Tensor, mode: str) -> torch.Tensor:
     return Y.clamp(0, 1)
 
 
+_SHOWN_AS = {
+    "clip": "values below 0 shown black, above 1 white",
+    "abs": "the size of each value shown, whatever its sign (bright: large)",
+    "stretch": "the smallest value shown black, the largest white",
+}
+
+
+def describe_kernel(state: dict, *, image: str = "flower") -> dict[str, str]:
+    """What the kernel playground's two pictures show, in words, from its state.
+
+    Returns:
+        ``before`` and ``after``: text alternatives of the photo and of the filtered
+        photo; ``text``: one paragraph shown under them.
+    """
+    C, H, W = state["input_shape"]
+    kernel = "; ".join(" ".join(f"{v:g}" for v in row) for row in state["kernel"])
+    name = state["preset"] if state["preset"] != "custom" else "a custom kernel"
+    colour = "in grey (luminance)" if state["grey"] else "per colour channel"
+    stats = (f"values from {state['out_min']:.2f} to {state['out_max']:.2f}, mean "
+             f"{state['out_mean']:.2f}")  # fmt: skip
+    after = (f"The {image} photo after {name} (rows: {kernel}), {colour}, {H}×{W}: {stats}; "
+             f"{_SHOWN_AS[state['display']]}.")  # fmt: skip
+    return {
+        "before": f"Photo of a {image} in colour, {H}×{W} pixels.",
+        "after": after,
+        "text": (f"Kernel {name}, rows {kernel} (sum {state['kernel_sum']:.2f}), applied "
+                 f"{colour} with zero padding 1: output {tuple(state['output_shape'])}, "
+                 f"{stats}; shown as {state['display']}: {_SHOWN_AS[state['display']]}."),
+    }
+
+
 def kernel_playground(*, image: str = "flower", width: int = 160, scale: int = 2) -> Explorer:
     """Apply a preset or hand-edited 3x3 kernel to a real photo.
 
@@ -127,16 +163,17 @@ def kernel_playground(*, image: str = "flower", width: int = 160, scale: int = 2
     X = downscale(sample_image(image), width)  # (3, h, w)
     preset = widgets.Dropdown(options=[*PRESETS, CUSTOM], value="Sobel x", description="preset")
     cells = {
-        f"k{r}{c}": widgets.FloatText(
-            value=PRESETS["Sobel x"][r][c], step=0.1, layout={"width": "70px"}
+        f"k{r}{c}": widgets.FloatText(  # a visible label, which screen readers read too
+            value=PRESETS["Sobel x"][r][c], step=0.1, description=f"K[{r},{c}]",
+            style={"description_width": "40px"}, layout={"width": "120px"},
         )
         for r in range(3)
         for c in range(3)
     }
     grey = widgets.Checkbox(value=True, description="grey (else per colour channel)")
     display = widgets.Dropdown(options=DISPLAYS, value="auto", description="display")
-    before = widgets.Image(value=array_png(X, scale=scale), format="png")
-    after, stats = widgets.Image(format="png"), widgets.HTML()
+    before = AltImage(value=array_png(X, scale=scale))
+    after, stats, described = AltImage(), widgets.HTML(), widgets.HTML()
     quiet = Quiet()
 
     link_presets(preset, cells, PRESETS, quiet, custom=CUSTOM)
@@ -163,10 +200,13 @@ def kernel_playground(*, image: str = "flower", width: int = 160, scale: int = 2
             f"mean {state['out_mean']:.2f}; kernel sum {state['kernel_sum']:.2f}; shown as "
             f"<b>{mode}</b>"
         )
-        return state
+        words = describe_kernel(state, image=image)
+        before.alt, after.alt = words["before"], words["after"]
+        described.value = f"<p>{html.escape(words['text'])}</p>"
+        return {**state, "description": words["text"]}
 
     grid = widgets.GridBox(
-        list(cells.values()), layout={"grid_template_columns": "repeat(3, 74px)"}
+        list(cells.values()), layout={"grid_template_columns": "repeat(3, 124px)"}
     )
     images = widgets.HBox(
         [
@@ -181,4 +221,4 @@ def kernel_playground(*, image: str = "flower", width: int = 160, scale: int = 2
             widgets.VBox([widgets.HTML("kernel <code>K</code>"), grid]),
         ]
     )
-    return Explorer(controls, [header, stats, images], quiet.wrap(render))
+    return Explorer(controls, [header, stats, images, described], quiet.wrap(render))
