@@ -154,3 +154,16 @@ def test_every_assignment_is_robust(assignment, capsys):
     assert code == 0, out
     assert f"pass rates over {runs} perturbed random streams" in out
     assert f"[ok] every test passes the solution in >= 99% of {runs} perturbed" in out
+
+
+def test_the_perturbation_uses_no_name_a_test_could_forbid():
+    """ps1 forbids ``torch`` in its answers: reseeding must not look like using it."""
+    from autograder.forbidden import violations
+    from cnnkit.checks import forbidden_used
+
+    source = perturb_source("def f(x):\n    return x + 1\n", 1)[0]
+    ns: dict = {}
+    exec(source, ns)  # noqa: S102
+    names = ["torch", "numpy", "random", "cnnkit", "nn", "np", "F"]
+    assert forbidden_used(ns["f"], names) == []
+    assert violations(f"forbidden_used(f, {names!r})", [source]) == []
