@@ -4,10 +4,11 @@ For every ``course/*.ipynb`` this starts JupyterLab, opens the notebook in headl
 Chromium (as ``tests/test_browser.py`` does), picks **Run > Run All Cells**, and then:
 
 * runs axe-core (``axe-playwright-python``) on the notebook's output areas, where our
-  figures and widgets live: no serious or critical violation may remain. JupyterLab's own
-  chrome (menus, toolbars, cell editors) is not WCAG 2.1 AA and is not ours to fix: axe's
-  findings there are printed and saved to ``test-artifacts/accessibility/<notebook>.json``
-  (git-ignored), never failed on;
+  figures and widgets live: no serious or critical violation may remain, and every
+  picture must have a non-empty text alternative (axe accepts ``alt=""`` as decorative).
+  JupyterLab's own chrome (menus, toolbars, cell editors) is not WCAG 2.1 AA and is not
+  ours to fix: axe's findings there are printed and saved to
+  ``test-artifacts/accessibility/<notebook>.json`` (git-ignored), never failed on;
 * for every cnnkit widget (an element with the ``cnnkit-explorer`` class): focuses the
   page just before it and presses Tab, which must land on the widget's first control;
   keeps pressing Tab, which must reach every control of the widget, in document order
@@ -170,6 +171,14 @@ def test_lecture_is_accessible_by_axe_and_keyboard(notebook, lab, page):
     failing = [v for v in inside if v["impact"] in FAILING_IMPACTS]
     print(f"outputs: {len(inside)} axe rule(s) violated, {len(failing)} serious or critical")
     assert not failing, f"{path}: axe finds in the notebook's outputs:\n{_report(failing)}"
+    # axe accepts alt="" (a decorative image): every picture here carries meaning.
+    unnamed = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector + ' img')]
+            .filter(img => !(img.getAttribute('alt') || img.getAttribute('title') || '').trim())
+            .map(img => img.outerHTML.slice(0, 120))""",
+        OUTPUTS,
+    )
+    assert not unnamed, f"{path}: pictures without a text alternative: {unnamed}"
 
     # 2. Every cnnkit widget by keyboard alone.
     roots = page.locator(f"{OUTPUTS} .cnnkit-explorer")
