@@ -119,7 +119,8 @@ def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") ->
         ``"parameters"``, ``"MACs"``) and ``"scale"`` (the input side in percent of the
         variant's 28 or 224), and state keys ``variant``, ``size`` (the input side),
         ``names`` (in the order shown), ``missing`` (chosen names without this variant),
-        ``sort`` and ``rows`` (the dicts of :func:`cnnkit.models.compare`).
+        ``sort``, ``rows`` (the dicts of :func:`cnnkit.models.compare`) and
+        ``description`` (the chart in words, :func:`describe_costs`).
     """
     from cnnkit.models import ARCHITECTURES, compare  # torch and the model zoo, on first use
     from cnnkit.models.zoo import INPUT_SHAPES

@@ -149,8 +149,8 @@ def augmentation_viewer(image: torch.Tensor | None = None, *, n: int = 8) -> Exp
         An :class:`Explorer` with controls ``"crop_scale"``, ``"flip_p"``, ``"degrees"``,
         ``"brightness"``, ``"contrast"``, ``"saturation"``, ``"hue"``, ``"seed"`` and the
         button ``"resample"`` (next seed), and state keys ``seed``, ``params`` (the
-        settings), ``transforms`` (names of the active transforms), ``n`` and
-        ``sample_shape``.
+        settings), ``transforms`` (names of the active transforms), ``n``,
+        ``sample_shape`` and ``description`` (:func:`describe_augmentation`).
     """
     if image is None:
         from cnnkit.data import sample_image

@@ -123,7 +123,8 @@ def channel_mixer(
         for ``K[o, i]`` (output channel ``o``, input channel ``i`` = R, G, B). State:
         ``preset``, ``K`` (``c_o x 3`` list), ``input_shape``, ``output_shape``,
         ``out_min`` and ``out_max`` (per output channel), ``clipped_fraction`` (of the
-        recombined image's values outside [0, 1]), ``max_abs_diff_vs_conv2d``.
+        recombined image's values outside [0, 1]), ``max_abs_diff_vs_conv2d``,
+        ``description`` (the pictures in words, :func:`describe_mix`).
     """
     if c_o not in (1, 2, 3):
         raise ValueError(f"c_o must be 1, 2 or 3 (shown as grey or R, G, B), got {c_o!r}")

@@ -300,8 +300,9 @@ def conv_explorer(
         ``error`` (``None`` or the message shown), ``cell``, ``receptive_cells`` (padded
         coordinates), ``input_cells`` (the read cells inside the input, input
         coordinates), ``padding_cells_read``, ``formula`` (one line per dimension),
-        ``kernel_size``, ``padding``, ``stride``, ``dilation``, and ``torch_error``
-        (PyTorch's message) when ``nn.Conv2d`` refuses too.
+        ``kernel_size``, ``padding``, ``stride``, ``dilation``, ``window`` (padded
+        coordinates), ``description`` (the pictures in words, :func:`describe_conv`), and
+        ``torch_error`` (PyTorch's message) when ``nn.Conv2d`` refuses too.
     """
     n_h, n_w = _pair(input_size, "input_size")
     start = dict(zip(_RANGES, (n_h, n_w, kernel_size, padding, stride, dilation), strict=True))

@@ -158,7 +158,8 @@ def kernel_playground(*, image: str = "flower", width: int = 160, scale: int = 2
         is ``"k{r}{c}"``; a preset fills them, editing one switches the preset to
         ``"custom"``), ``"grey"`` and ``"display"`` (one of :data:`DISPLAYS`). State:
         ``preset``, ``kernel`` (3x3 list), ``kernel_sum``, ``grey``, ``display`` (the mode
-        used), ``input_shape``, ``output_shape``, ``out_min``, ``out_max``, ``out_mean``.
+        used), ``input_shape``, ``output_shape``, ``out_min``, ``out_max``, ``out_mean``,
+        ``description`` (the pictures in words, :func:`describe_kernel`).
     """
     X = downscale(sample_image(image), width)  # (3, h, w)
     preset = widgets.Dropdown(options=[*PRESETS, CUSTOM], value="Sobel x", description="preset")

@@ -200,7 +200,8 @@ def pooling_explorer(
         the message shown), ``grid`` (the input numbers), ``output_shape``, ``output``
         (the pooled grid as lists), ``cell``, ``window_cells`` (input coordinates of the
         chosen window's cells inside the grid), ``cell_value``, ``photo_shape``,
-        ``photo_output_shape``, ``max_abs_diff_vs_torch`` (grid and photo together).
+        ``photo_output_shape``, ``max_abs_diff_vs_torch`` (grid and photo together),
+        ``window_box`` and ``description`` (the pictures in words).
     """
     if not 2 <= grid_size <= 10:
         raise ValueError(f"grid_size must be in 2..10, got {grid_size!r}")
