@@ -1,6 +1,9 @@
-"""Shared test set-up: a non-interactive matplotlib backend and a hypothesis profile."""
+"""Shared test set-up: a non-interactive matplotlib backend, a hypothesis profile, and the
+lecture notebooks' JupyterLab and Chromium for the browser tests (test_browser.py,
+test_accessibility.py), started once for the session."""
 
 import os
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -29,3 +32,45 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(num_threads)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab serving the repository, its kernels in the quick profile (one for the
+    session: the browser and accessibility tests share it)."""
+    from browser_helpers import CHROMIUM, JupyterLab
+
+    if os.environ.get("CNNKIT_SKIP_BROWSER") == "1":
+        pytest.skip("CNNKIT_SKIP_BROWSER=1: the browser tests were switched off explicitly")
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} not found: the browser and accessibility tests need Debian's "
+            "Chromium. Run `apt-get install chromium` (as root; .ci/run does it), or set "
+            "CNNKIT_SKIP_BROWSER=1 to skip them explicitly.",
+            pytrace=False,
+        )
+    root = Path(__file__).resolve().parents[1]
+    with JupyterLab(root, tmp_path_factory.mktemp("jupyterlab"), env={"CNNKIT_QUICK": "1"}) \
+            as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser(lab):
+    """Debian's Chromium driven by Playwright (its own browser download is not reachable)."""
+    from browser_helpers import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh browser context per notebook; its kernels are shut down afterwards."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+    lab.shutdown_kernels()

@@ -22,14 +22,12 @@ Skipped only with ``CNNKIT_SKIP_BROWSER=1``, as ``tests/test_browser.py``.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, JupyterLab, NotebookPage, wait_until
-from playwright.sync_api import sync_playwright
+from browser_helpers import NotebookPage, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "course").glob("*.ipynb"))
@@ -81,38 +79,7 @@ JS_ALTS = """(root) => [...root.querySelectorAll('img')].map(
     img => img.getAttribute('alt') || img.getAttribute('title') || '')"""
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab serving the repository, its kernels in the quick profile."""
-    if os.environ.get("CNNKIT_SKIP_BROWSER") == "1":
-        pytest.skip("CNNKIT_SKIP_BROWSER=1: the browser tests were switched off explicitly")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: the accessibility tests need Debian's Chromium. Run "
-            "`apt-get install chromium` (as root; .ci/run does it), or set "
-            "CNNKIT_SKIP_BROWSER=1 to skip them explicitly.",
-            pytrace=False,
-        )
-    with JupyterLab(
-        ROOT, tmp_path_factory.mktemp("jupyterlab"), env={"CNNKIT_QUICK": "1"}
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(lab):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-    lab.shutdown_kernels()
+# The fixtures lab, browser and page are in conftest.py (shared with test_browser.py).
 
 
 def _report(violations: list[dict]) -> str:

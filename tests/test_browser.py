@@ -14,14 +14,12 @@ never sets it, and without it a missing browser is a failure, not a skip.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, WIDGET_VIEW, JupyterLab, NotebookPage
+from browser_helpers import WIDGET_VIEW, NotebookPage
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "course").glob("*.ipynb"))
@@ -30,39 +28,7 @@ RUN_TIMEOUT_S = 300  # one notebook, quick profile (CNNKIT_QUICK=1)
 REDRAW_TIMEOUT_S = 60  # one widget redraw after a slider moved
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """JupyterLab serving the repository, its kernels in the quick profile."""
-    if os.environ.get("CNNKIT_SKIP_BROWSER") == "1":
-        pytest.skip("CNNKIT_SKIP_BROWSER=1: the browser tests were switched off explicitly")
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} not found: the browser tests need Debian's Chromium. Run "
-            "`apt-get install chromium` (as root; .ci/run does it), or set "
-            "CNNKIT_SKIP_BROWSER=1 to skip them explicitly.",
-            pytrace=False,
-        )
-    with JupyterLab(
-        ROOT, tmp_path_factory.mktemp("jupyterlab"), env={"CNNKIT_QUICK": "1"}
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def browser(lab):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, lab):
-    """A fresh browser context per notebook; its kernel is shut down afterwards."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-    lab.shutdown_kernels()
+# The fixtures lab, browser and page are in conftest.py (shared with test_accessibility.py).
 
 
 def _errors(cells: list[dict]) -> list[str]:

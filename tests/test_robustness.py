@@ -148,8 +148,8 @@ def test_every_assignment_is_robust(assignment, capsys):
     """``make test``'s robustness run: N perturbed streams per assignment (N sized for CI;
     ``python -m bench.thresholds`` and ``validate --robustness 100`` measure more)."""
     runs = 2 if assignment == "ps3_lenet_variants" else 4
-    code = main(["--root", str(ROOT), "validate", assignment, "--no-progress", "--robustness", str(runs),
-                 "--workers", "2"])
+    code = main(["--root", str(ROOT), "validate", assignment, "--no-progress",
+                 "--robustness", str(runs), "--workers", "2"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"pass rates over {runs} perturbed random streams" in out
