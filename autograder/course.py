@@ -16,12 +16,13 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config, PyFileConfigLoader
 
-from autograder.names import ALLOWED, student_id_problem
+from autograder.names import ALLOWED, check_student_id, student_id_problem
 
 __all__ = ["Course", "CourseError"]
 
@@ -138,6 +139,18 @@ class Course:
 
     def released_notebooks(self, assignment: str) -> list[Path]:
         return sorted((self.folder("release") / assignment).glob("*.ipynb"))
+
+    def submit(self, assignment: str, student: str, notebook: nbformat.NotebookNode,
+               name: str) -> Path:
+        """Write ``notebook`` as ``student``'s ``submitted/<student>/<assignment>/<name>``.
+
+        For the demo, validation and tests, which make submissions themselves; an LMS
+        download goes through ``collect``. ``student`` must be a safe student id.
+        """
+        folder = self.folder("submitted") / check_student_id(student) / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, folder / Path(name).name)
+        return folder / Path(name).name
 
     def submitted_students(self, assignment: str) -> list[str]:
         """Students with a folder ``submitted/<student>/<assignment>/``, sorted.

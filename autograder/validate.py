@@ -208,13 +208,11 @@ def validate(course: Course, assignment: str, *, progress: bool = False, robustn
                 shutil.copy(nb, folder / nb.name)
         perturbed = [f"robust-{k:03d}" for k in range(robustness)]
         for stream, student in enumerate(perturbed, start=1):
-            folder = scratch.folder("submitted") / student / assignment
-            folder.mkdir(parents=True)
             for nb in released:
                 source = nbformat.read(scratch.folder("source") / assignment / nb.name,
                                        as_version=4)
-                nbformat.write(make_submission(nb, perturbed_solution(source, stream)),
-                               folder / nb.name)
+                scratch.submit(assignment, student,
+                               make_submission(nb, perturbed_solution(source, stream)), nb.name)
         try:
             graded = grade(scratch, assignment, progress=progress, workers=workers)
         except CourseError as err:  # e.g. a test cell that reports nothing to the grader

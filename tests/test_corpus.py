@@ -69,9 +69,8 @@ def test_corpus_grades_exactly_as_declared(scratch, assignment):
     [source] = scratch.source_notebooks(assignment)
     [released] = scratch.released_notebooks(assignment)
     for entry in entries:
-        folder = scratch.folder("submitted") / entry.student / assignment
-        folder.mkdir(parents=True, exist_ok=True)
-        nbformat.write(submission(released, source, entry), folder / released.name)
+        scratch.submit(assignment, entry.student, submission(released, source, entry),
+                       released.name)
     results = grade(scratch, assignment, students=[e.student for e in entries], force=True,
                     progress=False, workers=2)
     by_student = {r.student: r for r in results}

@@ -45,9 +45,7 @@ def course(tmp_path_factory) -> Course:
     released = course.released_notebooks(ASSIGNMENT)[0]
     for student in STUDENTS:
         answers = parse_answers((EXAMPLES / ASSIGNMENT / f"{student}.py").read_text())
-        folder = course.folder("submitted") / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(make_submission(released, answers), folder / released.name)
+        course.submit(ASSIGNMENT, student, make_submission(released, answers), released.name)
     assert main(["--root", str(course.root), "grade", ASSIGNMENT, "--workers", "1",
                  "--no-progress"]) == 0
     assert main(["--root", str(course.root), "feedback", ASSIGNMENT]) == 0

@@ -96,9 +96,7 @@ def built(tmp_path_factory) -> Path:
                for s in ("alice", "bob")}
     answers["hostile"] = HOSTILE
     for student, given in answers.items():
-        folder = course.folder("submitted") / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(make_submission(released, given), folder / NOTEBOOK)
+        course.submit(ASSIGNMENT, student, make_submission(released, given), NOTEBOOK)
     return course.root
 
 
