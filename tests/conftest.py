@@ -1,6 +1,6 @@
 """Shared test set-up: a non-interactive matplotlib backend, a hypothesis profile, and the
-lecture notebooks' JupyterLab and Chromium for the browser tests (test_browser.py,
-test_accessibility.py), started once for the session."""
+lecture notebooks' JupyterLab (started once for the session) and Chromium for the browser
+tests (test_browser.py, test_accessibility.py)."""
 
 import os
 from pathlib import Path
@@ -55,9 +55,13 @@ def lab(tmp_path_factory):
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(lab):
-    """Debian's Chromium driven by Playwright (its own browser download is not reachable)."""
+    """Debian's Chromium driven by Playwright (its own browser download is not reachable).
+
+    Per module, not per session: Playwright's sync API allows one running instance per
+    thread, and other modules (test_feedback.py, test_nbgrader_path.py) start their own.
+    """
     from browser_helpers import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
 
