@@ -22,6 +22,13 @@ c.CourseDirectory.ignore = [
 # Every student notebook starts with the course's instructions.
 c.IncludeHeaderFooter.header = str(ROOT / "source" / "header.ipynb")
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# Written answers (manually graded markdown cells, grade_id written_*): the rubric is in the
+# read-only question cell above each, between "=== BEGIN MARK SCHEME ===" and "=== END MARK
+# SCHEME ===". nbgrader's ClearMarkScheme removes it from the student version; it may sit
+# outside task cells because the grader puts the source's question cells back into the
+# graded notebook (so the formgrader shows the rubric, autograder/merge.py) and the feedback
+# removes it again (ClearMarkScheme in GenerateFeedback.preprocessors below).
+c.ClearMarkScheme.enforce_metadata = False
 
 # Timeouts: a cell may train a small network on the CPU (ps3 takes ~20 s on 2 cores).
 c.Execute.timeout = 300  # seconds per cell
@@ -57,6 +64,7 @@ c.Autograde.autograde_preprocessors = [
 # script: formulas become MathML when the HTML is written (autograder/mathml.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearMarkScheme",
     "autograder.preprocessors.HideHiddenTests",
     "autograder.preprocessors.SummarizeTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

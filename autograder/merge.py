@@ -4,7 +4,9 @@ A submission is read as loosely as possible (any nbformat version, cells of an o
 odd metadata): only the text of the student's answer cells and of any cells they added is
 taken. Everything else comes from the instructor's side, in the released notebook's order:
 - test cells are the *source* version, hidden tests included, whatever the submission
-  holds (edited, deleted, duplicated, renamed or given more points);
+  holds (edited, deleted, duplicated, renamed or given more points); so are read-only
+  cells with a mark scheme (the rubric of a written answer, which the release lacks), so
+  that the formgrader shows it to the grader (the feedback removes it again);
 - read-only cells, points, ``grade_id``s and the kernelspec are the release's;
 - an answer cell the student deleted gets the release's stub;
 - a cell the student added stays, after the answer cell it followed.
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["Answers", "SubmissionError", "read_answers", "merge", "solution_answers"]
+__all__ = ["Answers", "MARK_SCHEME", "SubmissionError", "read_answers", "merge",
+           "solution_answers"]
+
+MARK_SCHEME = "BEGIN MARK SCHEME"  # nbgrader's ClearMarkScheme delimiter
 
 
 class SubmissionError(ValueError):
@@ -132,7 +137,8 @@ def merge(
     tests = {
         c.metadata["nbgrader"]["grade_id"]: c
         for c in source.cells
-        if c.metadata.get("nbgrader", {}).get("grade") and "grade_id" in c.metadata["nbgrader"]
+        if "grade_id" in c.metadata.get("nbgrader", {})
+        and (c.metadata["nbgrader"].get("grade") or MARK_SCHEME in c.source)
     }
     out = nbformat.v4.new_notebook(metadata=template.metadata)
     out.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
