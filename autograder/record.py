@@ -83,9 +83,13 @@ def _write_notebooks(course: Course, assignment: str, outcome: dict[str, Any]) -
     partial.mkdir(parents=True)
     for name, result in outcome["notebooks"].items():
         nbformat.write(result["notebook"], partial / name)
-    stamp = course.folder("submitted") / outcome["student"] / assignment / "timestamp.txt"
-    if stamp.is_file():
-        shutil.copy(stamp, partial / "timestamp.txt")
+    # nbgrader's files about the submission go along, as `nbgrader autograde` copies them,
+    # and `generate_feedback` copies them on to feedback/: the time, and the secret from
+    # `nbgrader submit` that keys the page's name in the exchange (`release_feedback`).
+    submitted = course.folder("submitted") / outcome["student"] / assignment
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        if (submitted / name).is_file():
+            shutil.copy(submitted / name, partial / name)
     shutil.rmtree(final, ignore_errors=True)
     partial.rename(final)
     return final
