@@ -105,7 +105,12 @@ def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]) -> tu
         for name, result in outcome["notebooks"].items():
             notebook = Path(name).stem
             for grade_id, cell in result["cells"].items():
-                gb.find_grade(grade_id, notebook, assignment, student).auto_score = cell["points"]
+                grade = gb.find_grade(grade_id, notebook, assignment, student)
+                grade.auto_score = cell["points"]
+                # as nbgrader's SaveAutoGrades (the column defaults to True): only a cell
+                # without a score, or with a manual one to review, waits for the instructor
+                grade.needs_manual_grade = (grade.auto_score is None
+                                            or grade.manual_score is not None)
         gb.db.commit()
         return float(submission.score), float(submission.max_score)
 
