@@ -77,3 +77,11 @@ c.GenerateFeedback.HTMLExporter.filters = {"tex_to_mathml": "autograder.mathml.t
 
 # `nbgrader export` writes per-test-cell points, not only totals (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.PerCellCsvExportPlugin"
+
+# nbgrader's Validate (the notebook toolbar's button, `nbgrader validate`) runs a notebook
+# unsandboxed, with your privileges: fine for a student's own work, source/ and release/;
+# it refuses a notebook in submitted/, autograded/, feedback/ or downloaded/ (a student's
+# code runs only in the grading sandbox; autograder/validate_guard.py says what it covers).
+from autograder.validate_guard import RefuseStudentWork  # noqa: E402
+
+c.Validator.Execute.on_cell_start = RefuseStudentWork(ROOT)
