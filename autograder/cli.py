@@ -92,6 +92,11 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         print("\n".join(r.line() for r in results))
     failed = [r for r in results if r.status == "failed"]
     print(f"{len(results) - len(failed)} graded, {len(failed)} failed; scores in {course.db_url}")
+    to_grade = sum(r.to_grade for r in results)
+    if to_grade:
+        print(f"{to_grade} written answers of {sum(r.to_grade > 0 for r in results)} students "
+              "need manual grading: formgrader (nbgrader formgrader), Manual Grading; their "
+              "points count once graded there")
     return 1 if failed else 0
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import Int, Unicode
@@ -69,10 +70,12 @@ class TestFeedback:
     points: float
     reason: str  # why points were lost (the grader's verdict); "" when none were or is known
     error: str = ""  # the cell's own error message, when it says more than ``reason``
+    graded: bool = True  # False: a written answer (or task) no grader has scored yet
+    comment: str = ""  # the grader's comment on an answer or task (formgrader), if any
 
     @property
     def lost(self) -> float:
-        return max(self.points - self.score, 0.0)
+        return max(self.points - self.score, 0.0) if self.graded else 0.0
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,19 @@ class FeedbackSummary:
 
     @property
     def lost(self) -> tuple[TestFeedback, ...]:
-        """The graded cells that lost points."""
+        """The graded cells that lost points (a written answer not graded yet lost none)."""
         return tuple(t for t in self.tests if t.lost > 0)
+
+    @property
+    def answers(self) -> tuple[TestFeedback, ...]:
+        """The written answers and tasks, graded by hand."""
+        return tuple(t for t in self.tests if t.kind != "test")
+
+    @property
+    def pending(self) -> tuple[TestFeedback, ...]:
+        """The written answers no grader has scored yet (their points are not in the score)."""
+        return tuple(t for t in self.tests if not t.graded)
+
 
     def get(self, grade_id: str) -> TestFeedback | None:
         return next((t for t in self.tests if t.grade_id == grade_id), None)
@@ -175,8 +189,29 @@ class SummarizeTests(NbGraderPreprocessor):
             elif score < points:
                 reason = str(nbg.get("comment") or "")
             docstring = first_docstring_line(cell.source) if kind == "test" else ""
-            tests.append(
-                TestFeedback(nbg["grade_id"], kind, docstring, score, points, reason, error)
-            )
+            comment = str(nbg.get("comment") or "") if kind != "test" else ""
+            tests.append(TestFeedback(nbg["grade_id"], kind, docstring, score, points, reason,
+                                      error, comment=comment))
+        ungraded = self._ungraded(resources, {t.grade_id for t in tests if t.kind != "test"})
+        tests = [replace(t, graded=False, reason="") if t.grade_id in ungraded else t
+                 for t in tests]
         resources["feedback"] = FeedbackSummary(tuple(tests), tuple(notes))
         return nb, resources
+
+    def _ungraded(self, resources: ResourcesDict, grade_ids: set[str]) -> set[str]:
+        """Which of these hand-graded cells have no score yet (neither a grader's nor the
+        automatic 0 of an unanswered one); none are known without a gradebook."""
+        info = resources.get("nbgrader", {})
+        if not grade_ids or not info.get("db_url"):
+            return set()
+        found = set()
+        with Gradebook(info["db_url"]) as gb:
+            for grade_id in grade_ids:
+                try:
+                    grade = gb.find_grade(grade_id, info["notebook"], info["assignment"],
+                                          info["student"])
+                except MissingEntry:
+                    continue
+                if grade.manual_score is None and grade.auto_score is None:
+                    found.add(grade_id)
+        return found

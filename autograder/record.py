@@ -5,6 +5,10 @@ Order, so that a grader killed at any moment loses nothing and duplicates nothin
    replaces ``autograded/<student>/<assignment>/`` (a stale ``.partial`` is just removed);
 2. the gradebook gets the scores (nbgrader's ``update_or_create_*``: a second write of the
    same submission updates it, never adds another); manual scores are not touched;
+   Written answers (manually graded answer cells) get no automatic score unless left
+   unanswered (then 0 and "No response.", as nbgrader's ``SaveAutoGrades``); a manual score
+   a grader gave in the formgrader is kept, and flagged for review only when the answer
+   changed since (a resubmission);
 3. last, ``grading.json`` is written (atomically). A submission counts as graded only
    when ``grading.json`` and the gradebook both say so, so a run that died before step 3
    grades that student again, and a run that finished never does (unless ``--force``).
@@ -36,6 +40,21 @@ class GradeResult:
     seconds: float
     status: str  # "graded", "skipped" or "failed" (the grader itself could not grade it)
     reason: str = ""  # why points were lost to something other than wrong answers
+    auto_score: float | None = None  # the tests' points alone (no written answers, no penalty)
+    auto_max: float | None = None
+    written_max: float = 0.0  # points of the written answers, graded by hand
+    to_grade: int = 0  # written answers that still need a grade (formgrader: Manual Grading)
+
+    def written_note(self) -> str:
+        """``"tests 19 / 19; 2 written answers to grade by hand (4 points)"``, or ""."""
+        if not self.written_max or self.auto_score is None:
+            return ""
+        tests = f"tests {self.auto_score:g} / {self.auto_max:g}"
+        if not self.to_grade:
+            return f"{tests}; written answers graded"
+        return (f"{tests}; {self.to_grade} written answer{'s' * (self.to_grade > 1)} "
+                f"to grade by hand ({self.written_max:g} points)")
+
 
     def line(self) -> str:
         if self.status == "failed":
@@ -43,9 +62,10 @@ class GradeResult:
         pct = 100 * self.score / self.max_score if self.max_score else 0.0
         note = "  (already graded; --force regrades)" if self.status == "skipped" else ""
         why = f"  ({self.reason})" if self.reason and self.status == "graded" else ""
+        written = f"  [{self.written_note()}]" if self.written_note() else ""
         return (
             f"{self.student:<16} {self.score:6.1f} / {self.max_score:<5.1f} {pct:5.1f}%  "
-            f"{self.seconds:5.1f} s{note}{why}"
+            f"{self.seconds:5.1f} s{note}{written}{why}"
         )
 
 
@@ -62,9 +82,23 @@ def already_graded(course: Course, assignment: str, student: str) -> GradeResult
         with course.gradebook() as gb:
             submission = gb.find_submission(assignment, student)
             score, max_score = float(submission.score), float(submission.max_score)
+            to_grade = _to_grade(gb, assignment, student, saved.get("notebooks"))
     except MissingEntry:
         return None
-    return GradeResult(student, score, max_score, 0.0, "skipped", saved.get("reason", ""))
+    return GradeResult(student, score, max_score, 0.0, "skipped", saved.get("reason", ""),
+                       auto_score=saved.get("auto_score"), auto_max=saved.get("auto_max"),
+                       written_max=float(saved.get("written_max") or 0.0), to_grade=to_grade)
+
+
+def _to_grade(gb: Any, assignment: str, student: str, notebooks: object) -> int:
+    """How many written answers of a recorded submission still need a grade."""
+    if not isinstance(notebooks, dict):
+        return 0
+    return sum(
+        gb.find_grade(grade_id, Path(name).stem, assignment, student).needs_manual_grade
+        for name, details in notebooks.items() if isinstance(details, dict)
+        for grade_id in details.get("written") or {}
+    )
 
 
 def _timestamp(course: Course, assignment: str, student: str) -> str | None:
@@ -115,16 +149,66 @@ def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]) -> tu
         return float(submission.score), float(submission.max_score)
 
 
+def _answers_before(course: Course, assignment: str, outcome: dict[str, Any]
+                    ) -> dict[tuple[str, str], str]:
+    """The written answers of the previous grading of this submission, if any."""
+    final = course.folder("autograded") / outcome["student"] / assignment
+    before = {}
+    for name, result in outcome["notebooks"].items():
+        try:
+            nb = nbformat.read(final / name, as_version=4)
+        except Exception:  # noqa: BLE001 - none, or unreadable: nothing to compare with
+            continue
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in result.get("written", {}):
+                before[(name, grade_id)] = cell.source
+    return before
+
+
+def _save_written(course: Course, assignment: str, outcome: dict[str, Any],
+                  before: dict[tuple[str, str], str]) -> tuple[float, int]:
+    """The written answers' state in the gradebook: (their points, how many to grade)."""
+    student, points, to_grade = outcome["student"], 0.0, 0
+    with course.gradebook() as gb:
+        for name, result in outcome["notebooks"].items():
+            now = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+                   for c in result["notebook"].cells}
+            for grade_id, cell in result.get("written", {}).items():
+                notebook = Path(name).stem
+                grade = gb.find_grade(grade_id, notebook, assignment, student)
+                changed = before.get((name, grade_id), now.get(grade_id)) != now.get(grade_id)
+                grade.auto_score = None if cell["answered"] else 0.0
+                grade.needs_manual_grade = (
+                    (cell["answered"] and grade.manual_score is None)
+                    or (grade.manual_score is not None and changed)
+                )
+                comment = gb.find_comment(grade_id, notebook, assignment, student)
+                comment.auto_comment = None if cell["answered"] else "No response."
+                points += cell["max_points"]
+                to_grade += grade.needs_manual_grade
+        gb.db.commit()
+    return points, to_grade
+
+
 def record(course: Course, assignment: str, outcome: dict[str, Any],
            info: dict[str, Any]) -> GradeResult:
     """Write one worker's outcome; returns the student's summary."""
     student, seconds = outcome["student"], outcome.get("seconds", 0.0)
     if outcome.get("error"):
         return GradeResult(student, None, None, seconds, "failed", outcome["error"])
+    before = _answers_before(course, assignment, outcome)
     final = _write_notebooks(course, assignment, outcome)
-    score, max_score = _save_scores(course, assignment, outcome)
+    _, max_score = _save_scores(course, assignment, outcome)
+    written_max, to_grade = _save_written(course, assignment, outcome, before)
+    with course.gradebook() as gb:  # after the written answers' state
+        score = float(gb.find_submission(assignment, outcome["student"]).score)
     reasons = [r["reason"] for r in outcome["notebooks"].values() if r["reason"]]
-    result = GradeResult(student, score, max_score, seconds, "graded", "; ".join(reasons))
+    tests = [c for r in outcome["notebooks"].values() for c in r["cells"].values()]
+    result = GradeResult(student, score, max_score, seconds, "graded", "; ".join(reasons),
+                         auto_score=sum(c["points"] for c in tests),
+                         auto_max=sum(c["max_points"] for c in tests),
+                         written_max=written_max, to_grade=to_grade)
     details = {
         name: {k: v for k, v in r.items() if k != "notebook"}
         for name, r in outcome["notebooks"].items()

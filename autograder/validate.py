@@ -3,11 +3,14 @@
 1. Every nbgrader cell has a ``grade_id``, unique in its notebook; every test cell has
    points and starts with a one-line docstring (the feedback's headline); a test cell
    with hidden tests checks nothing visibly (no ``assert`` or ``observe`` outside the
-   hidden region), so a student can always tell which check cost points.
+   hidden region), so a student can always tell which check cost points. Written answers
+   (manually graded answer cells) are listed; a rubric (nbgrader's mark-scheme region)
+   sits only in a read-only cell, where the grader's notebook gets it back from the source.
 2. Every task (each function a solution cell defines) is exercised by hidden tests.
-3. The student version keeps no solution and no hidden test, and every solution cell
-   raises ``NotImplementedError()``.
-4. The source notebook, graded as a submission, scores full marks.
+3. The student version keeps no solution, no hidden test and no rubric, and every code
+   solution cell raises ``NotImplementedError()``.
+4. The source notebook, graded as a submission, scores full marks on the tests (its
+   written answers wait for a grader, as every student's do).
 5. The untouched student version, graded as a submission, scores zero, and grading it
    does not crash.
 
@@ -33,6 +36,7 @@ import nbformat
 
 from autograder.course import Course, CourseError
 from autograder.grading import build, grade
+from autograder.merge import MARK_SCHEME
 from autograder.record import RECORD
 from autograder.robustness import CellRate, perturbed_solution, rates
 from autograder.submissions import make_submission
@@ -87,7 +91,7 @@ def static_checks(notebook: Path) -> list[Check]:
         gid = _meta(cell).get("grade_id")
         if not (_meta(cell).get("points") or 0) > 0:
             problems.append(f"test cell {gid} has no points")
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and not _meta(cell).get("solution"):
             body = ast.parse(cell.source).body
             if not (
                 body
@@ -109,7 +113,26 @@ def static_checks(notebook: Path) -> list[Check]:
                     "one fails, the student cannot tell the hidden ones cost points too; "
                     "move the hidden tests into a test cell of their own"
                 )
+    written, schemes = [], []
+    for cell in nb.cells:
+        meta, gid = _meta(cell), _meta(cell).get("grade_id", "?")
+        if meta.get("grade") and meta.get("solution"):
+            written.append(f"{gid} ({meta.get('points', 0):g})")
+        begins, ends = cell.source.count(MARK_SCHEME), cell.source.count("END MARK SCHEME")
+        if begins or ends:
+            schemes.append(gid)
+            if begins != ends:
+                problems.append(f"cell {gid}: BEGIN MARK SCHEME and END MARK SCHEME do not pair")
+            elif not meta.get("task") and (not meta.get("locked") or meta.get("solution")):
+                problems.append(
+                    f"cell {gid} has a mark scheme but is not read-only: the student version "
+                    "drops it and the grader never sees it; put the rubric in the read-only "
+                    "question cell (nbgrader metadata locked: true)"
+                )
     checks.append(Check(f"{name}: cell ids and points", not problems, "; ".join(problems)))
+    if written:
+        checks.append(Check(f"{name}: {len(written)} written answers to grade by hand "
+                            f"({len(schemes)} rubrics)", True, ", ".join(written)))
 
     hidden = "\n".join(m for c in grade_cells for m in _HIDDEN.findall(c.source))
     missing = []
@@ -140,8 +163,8 @@ def released_checks(notebook: Path) -> Check:
     problems = []
     for cell in nb.cells:
         gid = _meta(cell).get("grade_id", "?")
-        if "BEGIN SOLUTION" in cell.source or "BEGIN HIDDEN TESTS" in cell.source:
-            problems.append(f"{gid} still holds a solution or hidden tests")
+        if any(m in cell.source for m in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", MARK_SCHEME)):
+            problems.append(f"{gid} still holds a solution, hidden tests or a rubric")
         if (
             _meta(cell).get("solution")
             and cell.cell_type == "code"
@@ -222,9 +245,11 @@ def validate(course: Course, assignment: str, *, progress: bool = False, robustn
         sol, stub = results["solution"], results["stub"]
         checks.append(
             Check(
-                "source solution scores full marks",
-                sol.status == "graded" and sol.score == sol.max_score,
-                sol.reason if sol.status == "failed" else f"{sol.score:g} / {sol.max_score:g}",
+                "source solution scores full marks on the tests",
+                sol.status == "graded" and sol.auto_score == sol.auto_max,
+                sol.reason if sol.status == "failed" else f"{sol.auto_score:g} / "
+                f"{sol.auto_max:g}" + (f" (+ {sol.written_max:g} points of written answers, "
+                                       "graded by hand)" if sol.written_max else ""),
             )
         )
         checks.append(

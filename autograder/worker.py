@@ -8,6 +8,8 @@ Pipeline, in order (each step needs the one before):
 4. ``decide``: each grade cell against the reference observations, here, outside the
    sandbox; observation outputs are then removed and every failed test is annotated
    with its reason, so the graded notebook and the feedback say what went wrong.
+Written answers (manually graded answer cells) are not decided here: the worker only says
+which ones the student answered (``written``); a person grades them in the formgrader.
 The worker returns plain data; only the main process writes the gradebook.
 """
 
@@ -58,6 +60,20 @@ def _grade_cells(nb: nbformat.NotebookNode) -> list[tuple[int, Any]]:
     return [(i, c) for i, c in enumerate(nb.cells)
             if c.metadata.get("nbgrader", {}).get("grade")
             and not c.metadata["nbgrader"].get("solution")]
+
+
+def _written(nb: nbformat.NotebookNode, template: nbformat.NotebookNode) -> dict[str, dict]:
+    """The manually graded answer cells: points, and whether the student changed the stub."""
+    stubs = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
+             for c in template.cells}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: {
+            "max_points": float(c.metadata["nbgrader"].get("points", 0)),
+            "answered": c.source.strip() not in ("", stubs.get(c.metadata["nbgrader"]["grade_id"])),
+        }
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade") and c.metadata["nbgrader"].get("solution")
+    }
 
 
 def _annotate(cell: Any, reason: str) -> None:
@@ -122,12 +138,15 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
         nb = merge(template, source, Answers())
         cells = _score(nb, None, refs, timeout, str(exc))
         _note(nb, f"{exc}. Every test scores 0.")
-        return {"cells": cells, "notebook": nb, "reason": str(exc), "notes": [],
+        return {"cells": cells, "written": _written(nb, template), "notebook": nb,
+                "reason": str(exc), "notes": [],
                 "kernel_seconds": 0.0, "cells_seconds": 0.0, "peak_mb": 0.0, "truncated": {}}
     nb = merge(template, source, answers)
     run = _run(nb)
     added = [text for cells in answers.added.values() for kind, text in cells if kind == "code"]
-    sources = [*answers.answers.values(), *added]
+    code_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in template.cells
+                if c.cell_type == "code"}  # written answers are prose, not the student's code
+    sources = [*(text for g, text in answers.answers.items() if g in code_ids), *added]
     cells = _score(nb, run, refs, timeout, "", sources)
     reason = ""
     if run.stopped:
@@ -144,7 +163,8 @@ def grade_notebook(template_path: Path, source_path: Path, submitted: Path,
             text=f"\n[grader: output cut here; {dropped:,} more bytes were not kept]\n"))
     if run.timed_out and not reason:
         reason = f"{len(run.timed_out)} cell(s) timed out after {timeout} s"
-    return {"cells": cells, "notebook": nb, "reason": reason, "notes": answers.notes,
+    return {"cells": cells, "written": _written(nb, template), "notebook": nb,
+            "reason": reason, "notes": answers.notes,
             "kernel_seconds": run.kernel_seconds, "cells_seconds": run.cells_seconds,
             "peak_mb": run.peak_mb, "truncated": run.truncated,
             "leftover_processes": run.leftover_processes}

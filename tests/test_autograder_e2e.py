@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import re
 import subprocess
 import sys
@@ -36,12 +37,20 @@ EXPECTED = {
     "ps3_lenet_variants": {"alice": 19, "bob": 12, "carol": 6, "dan": 0},
     "ps4_channels": {"alice": 14, "bob": 6, "carol": 3, "dan": 0},
 }
-MAX = {
+MAX = {  # the tests' points; written answers add WRITTEN (graded by hand, so not here yet)
     "ps1_output_shapes": 23,
     "ps2_pooling_as_convolution": 19,
     "ps3_lenet_variants": 19,
     "ps4_channels": 14,
 }
+WRITTEN = {
+    "ps1_output_shapes": 5,
+    "ps2_pooling_as_convolution": 4,
+    "ps3_lenet_variants": 2,
+    "ps4_channels": 4,
+}
+# Written answers the examples wrote (the others left the stub: "No response.", 0 points).
+ANSWERED = {"alice": 4, "bob": 1, "carol": 0, "dan": 0}
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
@@ -70,7 +79,7 @@ def test_every_student_gets_exactly_the_expected_score(course):
         }
         maxima = {a: float(gb.find_assignment(a).max_score) for a in ASSIGNMENTS}
     assert got == EXPECTED
-    assert maxima == MAX
+    assert maxima == {a: MAX[a] + WRITTEN[a] for a in ASSIGNMENTS}
 
 
 def test_grading_records_device_and_time(course):
@@ -78,6 +87,19 @@ def test_grading_records_device_and_time(course):
     text = record.read_text()
     assert '"device": "cpu' in text or '"device": "cuda' in text
     assert '"status": "graded"' in text
+
+
+def test_written_answers_wait_for_a_person(course):
+    with course.gradebook() as gb:
+        for assignment in ASSIGNMENTS:
+            for student in EXPECTED[assignment]:
+                nb = gb.find_submission_notebook(assignment, assignment, student)
+                waiting = {g.name for g in nb.grades if g.needs_manual_grade}
+                assert all(name.startswith("written_") for name in waiting), waiting
+                assert all(g.auto_score is None for g in nb.grades if g.name in waiting)
+    record = course.folder("autograded") / "alice" / "ps1_output_shapes" / "grading.json"
+    saved = json.loads(record.read_text())
+    assert (saved["auto_score"], saved["written_max"], saved["to_grade"]) == (23, 5, 2)
 
 
 def _hidden_lines(notebook: Path) -> set[str]:
@@ -94,6 +116,15 @@ def _visible_text(page: Path) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
 
 
+def _rubric_lines(notebook: Path) -> set[str]:
+    """Every substantial line of the written answers' rubrics in a source notebook."""
+    lines = set()
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for block in re.findall(r"BEGIN MARK SCHEME(.*?)END MARK SCHEME", cell.source, re.S):
+            lines |= {ln.strip() for ln in block.splitlines() if len(ln.strip()) > 25}
+    return lines
+
+
 def test_feedback_shows_messages_but_never_hidden_tests(course):
     for assignment in ASSIGNMENTS:
         released = (course.folder("release") / assignment / f"{assignment}.ipynb").read_text()
@@ -107,6 +138,8 @@ def test_feedback_shows_messages_but_never_hidden_tests(course):
             assert "hidden tests are not shown" in text
             leaked = [line for line in hidden if line in text]
             assert not leaked, f"{student}/{assignment} feedback shows hidden code: {leaked[:2]}"
+            rubric = [line for line in _rubric_lines(source) if line in text]
+            assert not rubric, f"{student}/{assignment} feedback shows the rubric: {rubric[:2]}"
     bob = _visible_text(
         course.folder("feedback") / "bob" / "ps1_output_shapes" / "ps1_output_shapes.html"
     )
@@ -126,15 +159,27 @@ def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
         rows = list(csv.DictReader(f))
     by_student = {r["student_id"]: r for r in rows}
     assert set(by_student) == {"(max)", "alice", "bob", "carol", "dan"}
+    sums = ("/auto", "/manual", "/late_penalty", "/total")
     for assignment, scores in EXPECTED.items():
-        cells = [k for k in rows[0] if k.startswith(assignment + "/") and not k.endswith("/total")]
-        assert len(cells) >= 4
-        assert sum(float(by_student["(max)"][c]) for c in cells) == MAX[assignment]
+        cells = [k for k in rows[0] if k.startswith(assignment + "/") and not k.endswith(sums)]
+        tests = [c for c in cells if "/written_" not in c]
+        assert len(tests) >= 4 and len(cells) > len(tests)
+        maxima = by_student["(max)"]
+        assert sum(float(maxima[c]) for c in tests) == float(maxima[f"{assignment}/auto"]) \
+            == MAX[assignment]
+        assert float(maxima[f"{assignment}/manual"]) == WRITTEN[assignment]
+        assert float(maxima[f"{assignment}/total"]) == MAX[assignment] + WRITTEN[assignment]
         for student, score in scores.items():
             row = by_student[student]
-            assert sum(float(row[c]) for c in cells) == score
-            assert float(row[f"{assignment}/total"]) == score
-    assert float(by_student["alice"]["total"]) == 75.0
+            assert sum(float(row[c]) for c in tests) == score == float(row[f"{assignment}/auto"])
+            assert float(row[f"{assignment}/total"]) == score  # no written answer graded yet
+    for student, answered in ANSWERED.items():  # graded by no one yet: empty, not 0
+        row = by_student[student]
+        assert int(row["ungraded"]) == answered
+        assert (row["manual"] == "") == (answered > 0)
+    assert by_student["dan"]["ps1_output_shapes/written_border_pixels"] == "0.0"
+    assert by_student["alice"]["ps1_output_shapes/written_border_pixels"] == ""
+    assert float(by_student["alice"]["total"]) == float(by_student["alice"]["auto"]) == 75.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_output_shape_examples"]) == 0.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_params_examples"]) == 1.0
 

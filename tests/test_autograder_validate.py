@@ -24,8 +24,11 @@ def test_validate_passes_on_an_assignment_and_leaves_the_course_untouched(tmp_pa
     root = copy_course(tmp_path, "ps4_channels")
     assert main(["--root", str(root), "validate", "ps4_channels", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "[ok] source solution scores full marks: 14 / 14" in out
-    assert "[ok] untouched student version scores zero without crashing the grader: 0 / 14" in out
+    assert ("[ok] source solution scores full marks on the tests: 14 / 14 (+ 4 points of "
+            "written answers, graded by hand)") in out
+    assert "[ok] untouched student version scores zero without crashing the grader: 0 / 18" in out
+    assert ("[ok] ps4_channels.ipynb: 2 written answers to grade by hand (2 rubrics): "
+            "written_audio_convolution (2), written_text_convolution (2)") in out
     assert "[ok] ps4_channels.ipynb: hidden tests for every task (4 tasks)" in out
     # It worked in a scratch copy: no gradebook, release or submissions here.
     assert sorted(p.name for p in root.iterdir()) == ["nbgrader_config.py", "source"]
@@ -63,9 +66,12 @@ def test_a_broken_submission_is_reported_and_the_batch_goes_on(tmp_path, capsys)
             path.write_text(content)
     assert main(["--root", str(root), "grade", "ps4_channels", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "alice" in out and "14.0 / 14.0" in out
+    alice = next(line for line in out.splitlines() if line.startswith("alice "))
+    assert "14.0 / 18.0" in alice  # the tests' 14 points; her written answers wait
+    assert "[tests 14 / 14; 2 written answers to grade by hand (4 points)]" in alice
+    assert "2 written answers of 1 students need manual grading" in out
     # graded 0 with the reason, in one line
     broken = next(line for line in out.splitlines() if line.startswith("broken "))
-    assert "0.0 / 14.0" in broken
+    assert "0.0 / 18.0" in broken
     assert "(corrupt notebook: ps4_channels.ipynb is not valid JSON" in broken
     assert "2 graded, 0 failed" in out

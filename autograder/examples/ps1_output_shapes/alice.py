@@ -50,3 +50,16 @@ def lenet_shapes(input_hw=(28, 28)):
     h, w = pool_output_shape((h, w), 2, 2)
     shapes.append((16, h, w))
     return shapes
+
+# %% written_border_pixels
+With no padding a 5x5 layer takes 4 pixels off each side length, so after a few layers
+nothing is left, and the edge pixels are seen by far fewer windows than the middle ones.
+Zero padding keeps the size, but the kernel then sees a black frame that is not in the
+picture; reflection padding avoids that by mirroring the image at its border.
+
+# %% written_convolution_commutes
+Put $c = i - a$, $d = j - b$. The map $a \mapsto i - a$ is a bijection of the integers,
+so the double sum runs over the same terms:
+$(f * g)(i, j) = \sum_c \sum_d f(i - c, j - d) g(c, d) = (g * f)(i, j)$.
+Cross-correlation is different: swapping $f$ and $g$ gives the output mirrored,
+$(g \star f)(i, j) = (f \star g)(-i, -j)$, so it does not commute.

@@ -22,3 +22,14 @@ def conv1x1_as_matmul(X, K):
     c_i, h, w = X.shape
     c_o = K.shape[0]
     return torch.matmul(K.view(c_o, c_i), X.reshape(c_i, h * w)).reshape(c_o, h, w)
+
+# %% written_audio_convolution
+Use nn.Conv1d along time: input (N, 1, T) for mono sound, kernel (c_o, 1, k), each output
+channel a learned filter. The same kernel everywhere in time is right because a sound is
+the same sound whenever it happens. Stride 2 halves the number of time steps (8 kHz).
+
+# %% written_text_convolution
+Yes: embed the words, so a sentence is (N, d, L) with the d embedding values as channels,
+and a width-3 Conv1d detects 3-word phrases anywhere in the sentence. Global max pooling
+over the positions gives a fixed-size vector. Limit: it only sees a few words at a time,
+so long-range dependencies need many layers.

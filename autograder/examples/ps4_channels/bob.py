@@ -23,3 +23,6 @@ def conv1x1_as_matmul(X, K):
     c_i, h, w = X.shape
     c_o = K.shape[0]
     return (K.reshape(c_o, c_i) @ X.reshape(c_i, h * w)).reshape(c_o, h, w)
+
+# %% written_text_convolution
+No, text features are the vocabulary and words are not location dependent.
