@@ -25,7 +25,8 @@ button on a submission in ``submitted/`` must not run the student's code: the co
 ``nbgrader validate`` on the command line refuses too. The submission writes a file when
 its code runs; the test checks that it never did.
 
-About a minute and a half on two idle cores (two JupyterLab servers, four validations).
+About two minutes on two busy cores (two JupyterLab servers; three validations and one
+refusal in Chromium, one refusal and one validation on the command line).
 """
 
 from __future__ import annotations
