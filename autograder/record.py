@@ -140,11 +140,13 @@ def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]) -> tu
             notebook = Path(name).stem
             for grade_id, cell in result["cells"].items():
                 grade = gb.find_grade(grade_id, notebook, assignment, student)
+                changed = grade.auto_score != cell["points"]
                 grade.auto_score = cell["points"]
-                # as nbgrader's SaveAutoGrades (the column defaults to True): only a cell
-                # without a score, or with a manual one to review, waits for the instructor
-                grade.needs_manual_grade = (grade.auto_score is None
-                                            or grade.manual_score is not None)
+                # The column defaults to True. A cell waits for the instructor only without a
+                # score, or when a score set by hand overrides a verdict that changed (a
+                # regrade of the same answers leaves a resolved override resolved).
+                grade.needs_manual_grade = grade.auto_score is None or (
+                    grade.manual_score is not None and (changed or grade.needs_manual_grade))
         gb.db.commit()
         return float(submission.score), float(submission.max_score)
 
