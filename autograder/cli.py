@@ -1,4 +1,5 @@
-"""``python -m autograder``: build, validate, collect, grade, feedback, export, report, demo.
+"""``python -m autograder``: build, validate, collect, grade, feedback, export, report, demo,
+publish.
 
 Every subcommand works on one course root (``--root``, default: the current folder), the
 folder with ``nbgrader_config.py`` and ``source/``. Exit status: 0 done, 1 something to
@@ -145,6 +146,22 @@ def cmd_demo(course: Course, args: argparse.Namespace) -> int:
     return run_demo(course, progress=not args.no_progress)
 
 
+def cmd_publish(course: Course, args: argparse.Namespace) -> int:
+    from autograder.publish import LeakError, publish
+
+    try:
+        edition = publish(course, args.dest, force=args.force)
+    except LeakError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for note in edition.notes:
+        print(f"note: {note}")
+    print(f"student edition written to {edition.dest}: {len(edition.lectures)} lectures, "
+          f"{len(edition.assignments)} assignments ({', '.join(edition.assignments)}), "
+          f"{len(edition.files)} files; students run `make lab` there")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m autograder",
@@ -239,6 +256,12 @@ def _parser() -> argparse.ArgumentParser:
         "scratch copy of the course (demo_course/)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p = add("publish", cmd_publish, "write the student edition (lectures, released assignments, "
+            "cnnkit, a student README and Makefile) to DEST, outside the course; never "
+            "source/, solutions, hidden tests or gradebooks")
+    p.add_argument("dest", metavar="DEST", help="a new or empty folder outside the course root")
+    p.add_argument("--force", action="store_true", help="replace an earlier edition in DEST: "
+                   "only its own unchanged files; .git/ and files it did not write stay")
     return parser
 
 
