@@ -78,6 +78,13 @@ c.GenerateFeedback.HTMLExporter.filters = {"tex_to_mathml": "autograder.mathml.t
 # `nbgrader export` writes per-test-cell points, not only totals (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.PerCellCsvExportPlugin"
 
+# On JupyterHub, with nbgrader's exchange (set c.Exchange.root, e.g. in
+# /etc/jupyter/nbgrader_config.py): `nbgrader collect` never follows a student's links and
+# takes a submission only from a folder its student owns, with a safe id and a valid time
+# (autograder/exchange.py says why). One shared unix account: c.ExchangeCollect.check_owner
+# = False.
+c.ExchangeFactory.collect = "autograder.exchange.SafeCollect"
+
 # nbgrader's Validate (the notebook toolbar's button, `nbgrader validate`) runs a notebook
 # unsandboxed, with your privileges: fine for a student's own work, source/ and release/;
 # it refuses a notebook in submitted/, autograded/, feedback/ or downloaded/ (a student's

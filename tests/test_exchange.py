@@ -66,12 +66,16 @@ class Student:
         return _run([*user, *env, str(NBGRADER), *args, f"--course={COURSE_ID}",
                      f"--Exchange.root={self.exchange}", *who], cwd=self.home, check=check)
 
+    def python(self, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run Python ``code`` as this student (``sys.argv[1:]`` = ``args``)."""
+        user = ["runuser", "-u", self.name, "--"] if AS_ROOT else []
+        return subprocess.run([*user, sys.executable, "-c", code, *args],
+                              capture_output=True, text=True)
+
     def can_read(self, path: Path) -> bool:
         """Whether this student can list (a folder) or read (a file) ``path``."""
-        code = "import os,sys; p=sys.argv[1]; os.listdir(p) if os.path.isdir(p) else open(p).read()"
-        user = ["runuser", "-u", self.name, "--"] if AS_ROOT else []
-        done = subprocess.run([*user, sys.executable, "-c", code, str(path)],
-                              capture_output=True, text=True)
+        done = self.python("import os,sys; p=sys.argv[1]; "
+                           "os.listdir(p) if os.path.isdir(p) else open(p).read()", str(path))
         if done.returncode and "PermissionError" not in done.stderr:
             raise AssertionError(f"could not check {path} as {self.name}: {done.stderr}")
         return done.returncode == 0
@@ -131,6 +135,39 @@ def _answer(notebook: Path, example: str) -> None:
     nbformat.write(make_submission(notebook, answers), notebook)
 
 
+def _misbehave(students: dict[str, Student], submissions: dict[str, Path],
+               course: Course) -> list[str]:
+    """What students may do to the exchange after submitting, nbgrader's own collect
+    falling for it: links in their own (world-writable) submission folder to files only
+    the instructor can read (it copies their content), a "submission" in another student's
+    name (it warns and takes it), a folder whose name holds no time (it stops, collecting
+    nobody's), one whose name is no safe student id. Returns what collect must log."""
+    b = students["cnnstu_b"]
+    source = course.folder("source") / ASSIGNMENT
+    if AS_ROOT:
+        assert not b.can_read(source / f"{ASSIGNMENT}.ipynb")  # the solutions, hidden tests
+    links = ("import os,sys; d=sys.argv[1]; os.symlink(sys.argv[2], d + '/solution.ipynb'); "
+             "os.symlink(sys.argv[3], d + '/course_source')")
+    done = b.python(links, str(submissions[b.name]), str(source / f"{ASSIGNMENT}.ipynb"),
+                    str(course.folder("source")))
+    assert done.returncode == 0, done.stderr
+    later = "2099-01-01 00:00:00.000000 UTC"
+    names = ["new student+{a}+" + later + "+notastudent", "junk+{a}+not-a-time+notatime"]
+    if AS_ROOT:  # the owner tells cnnstu_a from cnnstu_b only when they are two users
+        names.append("cnnstu_b+{a}+" + later + "+impersonated")
+    folders = [str(submissions[b.name].parent / n.format(a=ASSIGNMENT)) for n in names]
+    plant = ("import os,sys\nfor d in sys.argv[2:]:\n    os.mkdir(d)\n"
+             "    open(d + '/' + sys.argv[1] + '.ipynb', 'w').write('{}')")
+    done = students["cnnstu_a"].python(plant, ASSIGNMENT, *folders)
+    assert done.returncode == 0, done.stderr
+    expected = [f"{submissions[b.name].name}/solution.ipynb: a symbolic link",
+                f"{submissions[b.name].name}/course_source: a symbolic link",
+                "+notastudent: it contains ' '", "+notatime: its name is not <student>"]
+    if AS_ROOT:
+        expected.append("names student 'cnnstu_b' but belongs to 'cnnstu_a'")
+    return expected
+
+
 def _score(html: str) -> str:
     found = re.search(r'class="total lead">Score: <strong>([^<]+)</strong>', html)
     assert found, "the feedback page has no total score"
@@ -157,12 +194,21 @@ def test_a_course_runs_through_nbgraders_exchange(tmp_path, exchange, students):
     inbound = exchange / COURSE_ID / "inbound"
     submissions = {p.name.split("+")[0]: p for p in inbound.iterdir()}
     assert set(submissions) == set(STUDENTS)
+    hostile = _misbehave(students, submissions, course)
 
-    # Instructor: collect, grade in the sandbox, write and release the feedback.
-    _run([str(NBGRADER), "collect", ASSIGNMENT], cwd=root)
+    # Instructor: collect (autograder/exchange.py's SafeCollect, set in nbgrader_config.py),
+    # grade in the sandbox, write and release the feedback.
+    collect = [str(NBGRADER), "collect", ASSIGNMENT]
+    if not AS_ROOT:  # both students are one unix user: no owner tells them apart
+        collect.append("--ExchangeCollect.check_owner=False")
+    done = _run(collect, cwd=root)
     for name in STUDENTS:
         folder = course.folder("submitted") / name / ASSIGNMENT
-        assert {"timestamp.txt", f"{ASSIGNMENT}.ipynb"} <= {p.name for p in folder.iterdir()}
+        assert sorted(p.name for p in folder.iterdir()) == [
+            f"{ASSIGNMENT}.ipynb", "submission_secret.txt", "timestamp.txt"]
+    for why in hostile:
+        assert why in done.stdout + done.stderr, (why, done.stderr)
+    assert sorted(p.name for p in course.folder("submitted").iterdir()) == sorted(STUDENTS)
     graded = _run([*python, "grade", ASSIGNMENT, "--no-progress"], cwd=root).stdout
     printed = {m.group(1): float(m.group(2))
                for m in re.finditer(r"^(\S+)\s+([\d.]+) / ([\d.]+)", graded, re.MULTILINE)}
