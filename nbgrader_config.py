@@ -47,14 +47,33 @@ c.LimitOutput.max_traceback = 40
 #   CheckCellMetadata) would only refuse notebooks that `grade` scores.
 # - autograde: SandboxedGrading (replaces Execute; returns our graded notebook) first,
 #   then SaveAutoGrades records its points (nothing may change the outputs in between),
-#   AssignLatePenalties, and CheckCellMetadata on what was recorded.
+#   ApplyDueDates (CourseDeadlines below, into the gradebook), AssignLatePenalties (which
+#   reads that due date), and CheckCellMetadata on what was recorded.
 c.Autograde.sanitize_preprocessors = ["nbgrader.preprocessors.ClearOutput"]
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_bridge.SandboxedGrading",
     "nbgrader.preprocessors.SaveAutoGrades",
+    "autograder.late.ApplyDueDates",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Due dates and late work (autograder/late.py). Each due date needs its time zone; `build`,
+# `grade` and nbgrader's autograde write them into the gradebook (an assignment not named
+# here keeps the gradebook's own, from `nbgrader db assignment add --duedate` or the
+# formgrader). A submission's time is submitted/<student>/<assignment>/timestamp.txt.
+c.CourseDeadlines.due_dates = {
+    # "ps1_output_shapes": "2026-12-07 17:00:00 Europe/Berlin",
+}
+# The penalty, the same for `python -m autograder grade` and `nbgrader autograde`: after
+# 15 minutes of grace, 10% of the points earned per started day late, at most 50%; more
+# than 7 days late scores 0. `python -c "import autograder.late as l; help(l.LatePenalty)"`
+c.AssignLatePenalties.plugin_class = "autograder.late.LatePenalty"
+c.LatePenalty.percent_per_period = 10.0
+c.LatePenalty.period_hours = 24.0
+c.LatePenalty.max_percent = 50.0
+c.LatePenalty.grace_minutes = 15.0
+c.LatePenalty.zero_after_hours = 7 * 24.0
 
 # Feedback a student can read, offline (autograder/preprocessors.py, autograder/templates/):
 # in order, GetGrades reads the scores, HideHiddenTests removes hidden test code and

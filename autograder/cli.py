@@ -63,9 +63,12 @@ def cmd_validate(course: Course, args: argparse.Namespace) -> int:
 def cmd_collect(course: Course, args: argparse.Namespace) -> int:
     from autograder.collect import collect
 
-    result = collect(course, Path(args.path), pattern=args.pattern, update=args.update)
+    result = collect(course, Path(args.path), pattern=args.pattern, update=args.update,
+                     times_from_zip=args.times_from_zip)
     for rel, _student, dest in result.placed:
         print(f"{rel} -> {dest.relative_to(course.root)}")
+    for note in result.notes:
+        print(note)
     for rel, reason in result.unplaced:
         print(f"could not place {rel}: {reason}", file=sys.stderr)
     print(
@@ -222,6 +225,10 @@ def _parser() -> argparse.ArgumentParser:
         "student_id and file_id for file names (default: %(default)s)",
     )
     p.add_argument("--update", action="store_true", help="replace submissions collected before")
+    p.add_argument("--times-from-zip", metavar="TZ", default=None,
+                   help="read each zip entry's recorded time as the submission time, in this "
+                   "time zone (e.g. Europe/Berlin), and write it to timestamp.txt for late "
+                   "penalties; check one against your LMS first (default: no times)")
     p = add("grade", cmd_grade, "autograde every student folder under submitted/, each in a "
             "sandbox, several at a time; the gradebook is written by this process only")
     p.add_argument("assignment")

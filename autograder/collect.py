@@ -19,6 +19,18 @@ Guaranteed here:
   a folder belongs there is refused, never written through, the resolved destination is
   checked to lie inside, and a file is written whole or not at all.
 
+Submission times: a student's file names and uploads are not evidence of when they
+submitted (a ``timestamp.txt`` inside a download could be the student's own file, and is
+not a notebook, so it is refused like any other). With ``times_from_zip=TZ`` (``collect
+--times-from-zip Europe/Berlin``) each zip entry's recorded time, which the LMS wrote when
+it made the download, is read as a time in ``TZ`` and written as nbgrader's
+``submitted/<student>/<assignment>/timestamp.txt`` (UTC; the latest of the submission's
+notebooks). Which time ``grade`` uses: that file, whoever wrote it (``nbgrader collect``,
+this, or you). Whenever collect writes a submission's notebook, it also replaces that
+file: with the zip's time, or, with no time to give, removes it (an earlier submission's
+time must not date a new one) and says so in :attr:`Collected.notes`; a notebook that is
+unchanged keeps its time.
+
 Everything refused is listed in :attr:`Collected.unplaced` with its reason. Not
 guaranteed: that a notebook's *content* is the student's own work, nor that it is valid
 JSON (``grade`` scores a corrupt notebook 0 with that reason).
@@ -27,6 +39,7 @@ JSON (``grade`` scores a corrupt notebook 0 with that reason).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import os
 import stat
@@ -35,8 +48,9 @@ from pathlib import Path
 
 from nbgrader.plugins import FileNameCollectorPlugin
 
-from autograder.course import Course
-from autograder.download import CollectLimits, Refused, entries
+from autograder.course import Course, CourseError
+from autograder.download import CollectLimits, Entry, Refused, entries
+from autograder.late import TIMESTAMP, LateWorkError, format_time, parse_time
 from autograder.names import UnsafeStudentId, check_student_id
 
 __all__ = ["DEFAULT_PATTERN", "CollectLimits", "Collected", "collect"]
@@ -57,6 +71,7 @@ class Collected:
     placed: list[tuple[str, str, Path]] = dataclasses.field(default_factory=list)
     unplaced: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     students: set[str] = dataclasses.field(default_factory=set)
+    notes: list[str] = dataclasses.field(default_factory=list)  # submission times written
 
 
 # -- placing one entry -----------------------------------------------------------------------
@@ -157,6 +172,47 @@ def _existing(dest: Path) -> bytes | None:
         return file.read()
 
 
+def _zip_time(entry: Entry, zone: str | None) -> tuple[dt.datetime | None, str]:
+    """``(UTC time, problem)`` of a zip entry read in ``zone``; ``(None, "")`` without a zone."""
+    if zone is None:
+        return None, ""
+    if entry.zip_time is None:
+        return None, "not from a zip"
+    if entry.zip_time[:3] == (1980, 1, 1):  # the zip format's zero: no time was recorded
+        return None, "its zip entry records no time"
+    y, mo, d, h, mi, sec = entry.zip_time
+    try:
+        return parse_time(f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{sec:02d} {zone}",
+                          what="zip entry time"), ""
+    except LateWorkError as err:
+        return None, str(err)
+
+
+def _write_timestamps(course: Course, times: dict[Path, list], result: Collected) -> None:
+    """Each written submission's ``timestamp.txt``: the latest known time, or none."""
+    for folder, found in sorted(times.items()):
+        shown = folder.relative_to(course.root)
+        known = [t for t, _ in found if t is not None]
+        stamp = folder / TIMESTAMP
+        if known and len(known) == len(found):
+            _write(stamp, (format_time(max(known)) + "\n").encode())
+            result.notes.append(f"{shown}: submitted {format_time(max(known))}")
+            continue
+        problems = "; ".join(sorted({p for _, p in found if p}))
+        if os.path.lexists(stamp):
+            try:
+                os.unlink(stamp)
+            except OSError as err:
+                result.unplaced.append((str(shown / TIMESTAMP), f"cannot be removed "
+                                        f"({err.strerror}); remove it by hand"))
+                continue
+            result.notes.append(f"{shown}: removed {TIMESTAMP}, the time of the submission "
+                                f"this replaced{f' ({problems})' if problems else ''}; write "
+                                "the new time into it if it is known")
+        elif problems:
+            result.notes.append(f"{shown}: no submission time ({problems})")
+
+
 def collect(
     course: Course,
     path: Path,
@@ -164,6 +220,7 @@ def collect(
     pattern: str = DEFAULT_PATTERN,
     update: bool = False,
     limits: CollectLimits | None = None,
+    times_from_zip: str | None = None,
 ) -> Collected:
     """Copy submissions from ``path`` into ``submitted/`` and register their students.
 
@@ -174,10 +231,18 @@ def collect(
             names (nbgrader's ``FileNameCollectorPlugin.named_regexp``).
         update: replace a different submission collected before.
         limits: size bounds (default :class:`CollectLimits`).
+        times_from_zip: a time zone (``"Europe/Berlin"``, ``"UTC"``): read each zip entry's
+            recorded time in it and write it as the submission's ``timestamp.txt``.
 
     Raises:
         FileNotFoundError: ``path`` is neither a folder nor a zip file.
+        CourseError: ``times_from_zip`` is not a known time zone.
     """
+    if times_from_zip is not None:
+        try:
+            parse_time(f"2000-01-01 00:00:00 {times_from_zip}", what="--times-from-zip")
+        except LateWorkError as err:
+            raise CourseError(f"{err} (a zone name such as Europe/Berlin or UTC)") from None
     limits = limits or CollectLimits()
     index, solutions = _notebook_index(course), _source_digests(course)
     plugin = FileNameCollectorPlugin(named_regexp=pattern)
@@ -186,6 +251,7 @@ def collect(
     # case-insensitive file system (a copy of the course on a laptop).
     by_case = {s.lower(): s for s in (os.listdir(submitted) if submitted.is_dir() else [])}
     result = Collected()
+    times: dict[Path, list[tuple[dt.datetime | None, str]]] = {}  # folder: written notebooks
     for entry in entries(Path(path), limits):
         # In this order: judge the names before reading anything (a refused entry is never
         # read), bound the content before comparing it, check the destination right before
@@ -213,12 +279,14 @@ def collect(
                                "submission; pass --update to replace it")
             if old != data:
                 _write(dest, data)
+                times.setdefault(dest.parent, []).append(_zip_time(entry, times_from_zip))
         except Refused as why:
             result.unplaced.append((entry.rel, str(why)))
             continue
         result.placed.append((entry.rel, student, dest))
         result.students.add(student)
         by_case[student.lower()] = student
+    _write_timestamps(course, times, result)
     with course.gradebook() as gb:
         for student in sorted(result.students):
             gb.update_or_create_student(student)

@@ -64,6 +64,9 @@ class Entry:
     parts: tuple[str, ...] = ()
     read: Callable[[], bytes] | None = None  # raises Refused
     refused: str | None = None
+    # a zip entry's recorded time (year, month, day, hour, minute, second): local time of
+    # whoever wrote the zip, no zone; None for a folder's files
+    zip_time: tuple[int, int, int, int, int, int] | None = None
 
 
 def _printable(name: str) -> str:
@@ -218,7 +221,8 @@ def _zip_entries(path: Path, limits: CollectLimits) -> Iterator[Entry]:
                 yield Entry(rel, refused=problem)
             elif not info.is_dir() and parts and not _skipped(parts):
                 yield Entry(rel, parts, read=functools.partial(_read_member, archive, info,
-                                                                 limits))
+                                                                 limits),
+                            zip_time=tuple(info.date_time))
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: CollectLimits) -> bytes:

@@ -9,10 +9,12 @@ uses it too (``nbgrader_config.py`` sets ``c.ExportApp.plugin_class``)::
 One row per student; for each assignment one column per test cell and per written answer
 (``<assignment>/<grade_id>``, in the notebook's order), the test cells' points
 (``<assignment>/auto``), the written answers' points (``<assignment>/manual``, graded by
-hand in the formgrader) and the assignment's total. The first row, with student id
-``(max)``, holds the points each column is out of. The overall columns follow: ``auto``,
-``manual``, ``total``, ``max_total`` and ``ungraded``, the number of the student's written
-answers no one has graded yet.
+hand in the formgrader), the late penalty (``<assignment>/late_penalty``, nbgrader's
+``late_submission_penalty``: points taken off, ``autograder/late.py``), the assignment's
+total after that penalty (as nbgrader's own CSV's ``score``), then the overall total. The
+first row, with student id ``(max)``, holds the points each column is out of (0 for the
+penalty). The overall columns follow: ``auto``, ``manual``, ``total``, ``max_total`` and
+``ungraded``, the number of the student's written answers no one has graded yet.
 
 A written answer not graded yet is an empty field, and so is a ``manual`` sum that would
 include one, so a partial sum is never mistaken for the final one; ``total`` counts it as 0,
@@ -86,9 +88,9 @@ def per_cell_table(
         manual_max = sum(points for _, _, points, written in cells if written)
         overall_auto, overall_manual = overall_auto + auto_max, overall_manual + manual_max
         header += [f"{assignment}/{grade_id}" for _, grade_id, _, _ in cells]
-        header += [f"{assignment}/{k}" for k in ("auto", "manual", "total")]
+        header += [f"{assignment}/{k}" for k in ("auto", "manual", "late_penalty", "total")]
         max_row += [points for _, _, points, _ in cells]
-        max_row += [auto_max, manual_max, auto_max + manual_max]
+        max_row += [auto_max, manual_max, 0.0, auto_max + manual_max]
     overall_max = overall_auto + overall_manual
     header += ["auto", "manual", "total", "max_total", "ungraded"]
     max_row += [overall_auto, overall_manual, overall_max, overall_max,
@@ -100,8 +102,10 @@ def per_cell_table(
         ungraded = 0
         for assignment, cells in layout:
             points: dict[tuple[str, str], float | None] = {}
+            penalty = 0.0
             try:
                 submission = gradebook.find_submission(assignment, student)
+                penalty = float(submission.late_submission_penalty)
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         graded = grade.manual_score is not None or grade.auto_score is not None
@@ -115,9 +119,9 @@ def per_cell_table(
             auto = sum(v for v, (*_, w) in zip(values, cells, strict=True) if not w)
             manual = sum(v or 0.0 for v, (*_, w) in zip(values, cells, strict=True) if w)
             missing = sum(v is None for v in values)
-            after = auto + manual
+            after = max(auto + manual - penalty, 0.0)
             row += [UNGRADED if v is None else v for v in values]
-            row += [auto, UNGRADED if missing else manual, after]
+            row += [auto, UNGRADED if missing else manual, penalty, after]
             auto_total, manual_total = auto_total + auto, manual_total + manual
             total, ungraded = total + after, ungraded + missing
         row += [auto_total, UNGRADED if ungraded else manual_total, total, overall_max, ungraded]

@@ -15,12 +15,14 @@ import contextlib
 import re
 import shutil
 import subprocess
+import sys
 from concurrent.futures import as_completed
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from autograder.course import Course, CourseError
+from autograder.late import sync_due_dates
 from autograder.names import UnsafeStudentId, check_student_id, student_id_problem
 from autograder.plan import Plan
 from autograder.record import GradeResult, already_graded, record
@@ -85,6 +87,8 @@ def build(course: Course, assignment: str) -> list[Path]:
     result = course.api().generate_assignment(assignment, force=True, create=True)
     if not result["success"]:
         raise CourseError(f"could not build {assignment}: {_first_error(result)}")
+    with course.gradebook() as gb:  # the due date of nbgrader_config.py's CourseDeadlines
+        sync_due_dates(gb, course.config, [assignment])
     return course.released_notebooks(assignment)
 
 
@@ -119,6 +123,11 @@ def grade(
             f"{assignment} has not been built; run: python -m autograder build {assignment}"
         )
     sandbox_line = _sandbox_or_refuse(unsafe, limits)
+    with course.gradebook() as gb:  # late penalties count from the configured due date
+        changed = sync_due_dates(gb, course.config, [assignment])
+    if changed and not force and any(course.folder("autograded").glob(f"*/{assignment}")):
+        print(f"warning: {changed[0]}; students graded before keep their late penalty until "
+              "regraded with --force", file=sys.stderr)
     todo = students if students is not None else course.submitted_students(assignment)
     try:  # names from Python callers too; the command line checked --student already
         todo = [check_student_id(s) for s in todo]

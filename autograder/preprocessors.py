@@ -15,6 +15,8 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import Int, Unicode
 
+from autograder.late import format_duration
+
 __all__ = ["HideHiddenTests", "SummarizeTests", "TestFeedback", "FeedbackSummary"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -84,6 +86,12 @@ class FeedbackSummary:
 
     tests: tuple[TestFeedback, ...]
     notes: tuple[str, ...] = ()  # the grader's notes on the whole notebook (markdown)
+    seconds_late: float = 0.0  # past the due date (and any extension), from the gradebook
+
+    @property
+    def late_by(self) -> str:
+        """How late, for a student: ``"2 h 5 min"``."""
+        return format_duration(self.seconds_late)
 
     @property
     def lost(self) -> tuple[TestFeedback, ...]:
@@ -99,7 +107,6 @@ class FeedbackSummary:
     def pending(self) -> tuple[TestFeedback, ...]:
         """The written answers no grader has scored yet (their points are not in the score)."""
         return tuple(t for t in self.tests if not t.graded)
-
 
     def get(self, grade_id: str) -> TestFeedback | None:
         return next((t for t in self.tests if t.grade_id == grade_id), None)
@@ -125,7 +132,9 @@ class SummarizeTests(NbGraderPreprocessor):
     so that a notebook alone, or one graded by plain nbgrader, gets one too; the cell's
     own error message is kept beside it when it says something else. Only the reasons are
     read from ``grading.json``: nothing about the sandbox or the machine reaches the student.
-    The result is ``resources["feedback"]``, a :class:`FeedbackSummary`.
+    How late the submission was comes from the gradebook (``total_seconds_late``), so the
+    page says it whichever path graded it. The result is ``resources["feedback"]``, a
+    :class:`FeedbackSummary`.
     """
 
     record_name = Unicode(
@@ -195,7 +204,8 @@ class SummarizeTests(NbGraderPreprocessor):
         ungraded = self._ungraded(resources, {t.grade_id for t in tests if t.kind != "test"})
         tests = [replace(t, graded=False, reason="") if t.grade_id in ungraded else t
                  for t in tests]
-        resources["feedback"] = FeedbackSummary(tuple(tests), tuple(notes))
+        resources["feedback"] = FeedbackSummary(tuple(tests), tuple(notes),
+                                                self._seconds_late(resources))
         return nb, resources
 
     def _ungraded(self, resources: ResourcesDict, grade_ids: set[str]) -> set[str]:
@@ -215,3 +225,14 @@ class SummarizeTests(NbGraderPreprocessor):
                 if grade.manual_score is None and grade.auto_score is None:
                     found.add(grade_id)
         return found
+
+    def _seconds_late(self, resources: ResourcesDict) -> float:
+        info = resources.get("nbgrader", {})
+        if not info.get("db_url"):
+            return 0.0
+        try:
+            with Gradebook(info["db_url"]) as gb:
+                return float(gb.find_submission(info["assignment"], info["student"])
+                             .total_seconds_late)
+        except MissingEntry:
+            return 0.0

@@ -4,7 +4,9 @@ Order, so that a grader killed at any moment loses nothing and duplicates nothin
 1. the graded notebooks go to ``autograded/<student>/<assignment>.partial/``, which then
    replaces ``autograded/<student>/<assignment>/`` (a stale ``.partial`` is just removed);
 2. the gradebook gets the scores (nbgrader's ``update_or_create_*``: a second write of the
-   same submission updates it, never adds another); manual scores are not touched;
+   same submission updates it, never adds another); manual scores are not touched; then the
+   submission time (``timestamp.txt``) and nbgrader's ``AssignLatePenalties`` with the
+   course's policy (``autograder/late.py``), as ``nbgrader autograde`` would;
    Written answers (manually graded answer cells) get no automatic score unless left
    unanswered (then 0 and "No response.", as nbgrader's ``SaveAutoGrades``); a manual score
    a grader gave in the formgrader is kept, and flagged for review only when the answer
@@ -26,6 +28,7 @@ import nbformat
 from nbgrader.api import MissingEntry
 
 from autograder.course import Course
+from autograder.late import Lateness, apply_penalties, read_timestamp
 
 __all__ = ["GradeResult", "already_graded", "record"]
 
@@ -40,6 +43,7 @@ class GradeResult:
     seconds: float
     status: str  # "graded", "skipped" or "failed" (the grader itself could not grade it)
     reason: str = ""  # why points were lost to something other than wrong answers
+    late_note: str = ""  # "2 h 5 min late: -1 points" (score is after it), or why not known
     auto_score: float | None = None  # the tests' points alone (no written answers, no penalty)
     auto_max: float | None = None
     written_max: float = 0.0  # points of the written answers, graded by hand
@@ -55,17 +59,17 @@ class GradeResult:
         return (f"{tests}; {self.to_grade} written answer{'s' * (self.to_grade > 1)} "
                 f"to grade by hand ({self.written_max:g} points)")
 
-
     def line(self) -> str:
         if self.status == "failed":
             return f"{self.student:<16} FAILED  {self.reason}"
         pct = 100 * self.score / self.max_score if self.max_score else 0.0
         note = "  (already graded; --force regrades)" if self.status == "skipped" else ""
         why = f"  ({self.reason})" if self.reason and self.status == "graded" else ""
+        late = f"  [{self.late_note}]" if self.late_note else ""
         written = f"  [{self.written_note()}]" if self.written_note() else ""
         return (
             f"{self.student:<16} {self.score:6.1f} / {self.max_score:<5.1f} {pct:5.1f}%  "
-            f"{self.seconds:5.1f} s{note}{written}{why}"
+            f"{self.seconds:5.1f} s{note}{late}{written}{why}"
         )
 
 
@@ -81,11 +85,13 @@ def already_graded(course: Course, assignment: str, student: str) -> GradeResult
     try:
         with course.gradebook() as gb:
             submission = gb.find_submission(assignment, student)
-            score, max_score = float(submission.score), float(submission.max_score)
+            score = float(submission.score) - float(submission.late_submission_penalty)
+            max_score = float(submission.max_score)
             to_grade = _to_grade(gb, assignment, student, saved.get("notebooks"))
     except MissingEntry:
         return None
-    return GradeResult(student, score, max_score, 0.0, "skipped", saved.get("reason", ""),
+    return GradeResult(student, max(score, 0.0), max_score, 0.0, "skipped",
+                       saved.get("reason", ""), _late_note(saved.get("late")),
                        auto_score=saved.get("auto_score"), auto_max=saved.get("auto_max"),
                        written_max=float(saved.get("written_max") or 0.0), to_grade=to_grade)
 
@@ -101,13 +107,11 @@ def _to_grade(gb: Any, assignment: str, student: str, notebooks: object) -> int:
     )
 
 
-def _timestamp(course: Course, assignment: str, student: str) -> str | None:
-    path = course.folder("submitted") / student / assignment / "timestamp.txt"
+def _late_note(saved: object) -> str:
     try:
-        text = path.read_text().strip()
-    except OSError:
-        return None
-    return text or None
+        return Lateness(**saved).note() if isinstance(saved, dict) else ""
+    except TypeError:  # a record from another version
+        return ""
 
 
 def _write_notebooks(course: Course, assignment: str, outcome: dict[str, Any]) -> Path:
@@ -129,13 +133,16 @@ def _write_notebooks(course: Course, assignment: str, outcome: dict[str, Any]) -
     return final
 
 
-def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]) -> tuple[float, float]:
+def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]
+                 ) -> tuple[float, str]:
+    """Scores and submission time into the gradebook: (max score, why the time is unknown)."""
     student = outcome["student"]
+    # The time in timestamp.txt, or none (absent, or unusable: then no penalty, and why).
+    stamp, problem = read_timestamp(course.folder("submitted") / student / assignment,
+                                    course.config.Exchange.get("timezone"))
     with course.gradebook() as gb:
         gb.update_or_create_student(student)
-        stamp = _timestamp(course, assignment, student)
-        kwargs = {"timestamp": stamp} if stamp else {}
-        submission = gb.update_or_create_submission(assignment, student, **kwargs)
+        submission = gb.update_or_create_submission(assignment, student, timestamp=stamp)
         for name, result in outcome["notebooks"].items():
             notebook = Path(name).stem
             for grade_id, cell in result["cells"].items():
@@ -148,7 +155,17 @@ def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]) -> tu
                 grade.needs_manual_grade = grade.auto_score is None or (
                     grade.manual_score is not None and (changed or grade.needs_manual_grade))
         gb.db.commit()
-        return float(submission.score), float(submission.max_score)
+        return float(submission.max_score), problem
+
+
+def _save_penalty(course: Course, assignment: str, outcome: dict[str, Any],
+                  problem: str) -> Lateness:
+    """nbgrader's ``AssignLatePenalties`` on the score just saved (tests and written answers
+    as they stand: a written answer graded later does not change the penalty until the next
+    ``grade --force``, as with ``nbgrader autograde``)."""
+    lateness = apply_penalties(course.db_url, course.config, assignment, outcome["student"],
+                               [Path(name).stem for name in outcome["notebooks"]])
+    return dataclasses.replace(lateness, problem=problem) if problem else lateness
 
 
 def _answers_before(course: Course, assignment: str, outcome: dict[str, Any]
@@ -201,13 +218,13 @@ def record(course: Course, assignment: str, outcome: dict[str, Any],
         return GradeResult(student, None, None, seconds, "failed", outcome["error"])
     before = _answers_before(course, assignment, outcome)
     final = _write_notebooks(course, assignment, outcome)
-    _, max_score = _save_scores(course, assignment, outcome)
+    max_score, time_problem = _save_scores(course, assignment, outcome)
     written_max, to_grade = _save_written(course, assignment, outcome, before)
-    with course.gradebook() as gb:  # after the written answers' state
-        score = float(gb.find_submission(assignment, outcome["student"]).score)
+    lateness = _save_penalty(course, assignment, outcome, time_problem)
     reasons = [r["reason"] for r in outcome["notebooks"].values() if r["reason"]]
     tests = [c for r in outcome["notebooks"].values() for c in r["cells"].values()]
-    result = GradeResult(student, score, max_score, seconds, "graded", "; ".join(reasons),
+    result = GradeResult(student, lateness.score_after, max_score, seconds, "graded",
+                         "; ".join(reasons), lateness.note(),
                          auto_score=sum(c["points"] for c in tests),
                          auto_max=sum(c["max_points"] for c in tests),
                          written_max=written_max, to_grade=to_grade)
@@ -215,7 +232,8 @@ def record(course: Course, assignment: str, outcome: dict[str, Any],
         name: {k: v for k, v in r.items() if k != "notebook"}
         for name, r in outcome["notebooks"].items()
     }
-    saved = {**dataclasses.asdict(result), **info, "notebooks": details,
+    saved = {**dataclasses.asdict(result), **info, "late": dataclasses.asdict(lateness),
+             "notebooks": details,
              "kernel_seconds": sum(r["kernel_seconds"] for r in outcome["notebooks"].values()),
              "cells_seconds": sum(r["cells_seconds"] for r in outcome["notebooks"].values()),
              "peak_rss_mb": max((r["peak_mb"] for r in outcome["notebooks"].values()),

@@ -12,15 +12,18 @@ __all__ = ["gradebook_table", "histogram", "report"]
 
 
 def gradebook_table(gradebook: Gradebook) -> tuple[list[str], list[list[object]]]:
-    """``(header, rows)``: one row per student, each assignment's score, then the total."""
+    """``(header, rows)``: one row per student, each assignment's score (after any late
+    penalty), then the total."""
     assignments = sorted(a.name for a in gradebook.assignments)
     header = ["student", *assignments, "total"]
     rows = []
     for student in sorted(s.id for s in gradebook.students):
         row: list[object] = [student]
         for assignment in assignments:
-            try:
-                row.append(float(gradebook.find_submission(assignment, student).score))
+            try:  # after the late penalty, as nbgrader's own CSV export
+                submission = gradebook.find_submission(assignment, student)
+                row.append(max(float(submission.score)
+                               - float(submission.late_submission_penalty), 0.0))
             except MissingEntry:
                 row.append(None)
         row.append(sum(v for v in row[1:] if v is not None))
