@@ -44,7 +44,7 @@ def run_demo(course: Course, *, progress: bool = True, out=print) -> int:
         notebooks = build(demo, assignment)
         out(f"  {assignment}: {', '.join(str(p.relative_to(demo.root)) for p in notebooks)}")
 
-    out("\n2. validate: solutions score full marks, stubs score zero")
+    out("\n2. validate: solutions score full marks on the tests, stubs score zero")
     breaches = 0
     for assignment in assignments:
         checks = validate(demo, assignment)
@@ -70,10 +70,11 @@ def run_demo(course: Course, *, progress: bool = True, out=print) -> int:
         out(f"  could not place {rel}: {reason}")
 
     out("\n4. grade")
-    failures = 0
+    failures = to_grade = 0
     for assignment in assignments:
         results = grade(demo, assignment, progress=progress)
         failures += sum(r.status == "failed" for r in results)
+        to_grade += sum(r.to_grade for r in results)
         if not progress:
             for r in results:
                 out(f"  {assignment} {r.line()}")
@@ -96,6 +97,9 @@ def run_demo(course: Course, *, progress: bool = True, out=print) -> int:
         plugin.export(gb)
         table, pngs, summaries = report(gb, demo.root / "reports")
     out(f"  per-cell grades: {grades_csv}")
+    if to_grade:
+        out(f"  {to_grade} written answers need manual grading (nbgrader formgrader, Manual "
+            "Grading); until then they are empty in the CSV and count 0 in the totals")
     for png in pngs:
         out(f"  histogram: {png}")
     for line in summaries:

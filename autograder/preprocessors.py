@@ -182,7 +182,7 @@ class SummarizeTests(NbGraderPreprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         recorded = self._recorded_reasons(resources)
-        tests, notes = [], []
+        tests, notes, unscored = [], [], set()
         for cell in nb.cells:
             if cell.metadata.get("autograder_note"):  # autograder/worker.py's "Grader's note"
                 notes.append(cell.source)
@@ -199,9 +199,12 @@ class SummarizeTests(NbGraderPreprocessor):
                 reason = str(nbg.get("comment") or "")
             docstring = first_docstring_line(cell.source) if kind == "test" else ""
             comment = str(nbg.get("comment") or "") if kind != "test" else ""
+            if kind != "test" and nbg.get("score") is None:  # no gradebook's score at all
+                unscored.add(nbg["grade_id"])
             tests.append(TestFeedback(nbg["grade_id"], kind, docstring, score, points, reason,
                                       error, comment=comment))
-        ungraded = self._ungraded(resources, {t.grade_id for t in tests if t.kind != "test"})
+        ungraded = unscored | self._ungraded(resources,
+                                             {t.grade_id for t in tests if t.kind != "test"})
         tests = [replace(t, graded=False, reason="") if t.grade_id in ungraded else t
                  for t in tests]
         resources["feedback"] = FeedbackSummary(tuple(tests), tuple(notes),

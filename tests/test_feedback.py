@@ -102,7 +102,11 @@ def test_the_top_lists_exactly_the_tests_that_lost_points_and_why(course, studen
     soup, record = _soup(course, student), _record(course, student)
     rows = {row["data-grade-id"]: row for row in soup.select("#lost-points tr.lost")}
     lost = _lost(record)
-    assert set(rows) == set(lost)
+    unanswered = {g for g, c in record["notebooks"][f"{ASSIGNMENT}.ipynb"]["written"].items()
+                  if not c["answered"]}  # a written answer left as the stub: 0, no response
+    assert set(rows) == set(lost) | unanswered
+    for grade_id in unanswered:
+        assert rows[grade_id].select_one("pre.reason").get_text() == "No response."
     docs = dict(_source_tests())
     for grade_id, (points, reason) in lost.items():
         row = rows[grade_id]
@@ -114,8 +118,15 @@ def test_the_top_lists_exactly_the_tests_that_lost_points_and_why(course, studen
     assert score == f"Score: {record['score']:.1f} / {record['max_score']:.1f}"
     text = str(soup)  # the summary comes before the notebook itself
     assert text.index('id="summary"') < text.index('id="notebook"')
+    written = {row["data-grade-id"]: row for row in soup.select("#written-answers tbody tr")}
+    assert set(written) == set(record["notebooks"][f"{ASSIGNMENT}.ipynb"]["written"])
+    for grade_id, row in written.items():  # a person grades them; until then they wait
+        waiting = grade_id not in unanswered
+        assert ("not graded yet" in row.select_one(".answer-score").get_text()) == waiting
     if student == "alice":
         assert not lost and soup.select_one("#summary .full-marks") is not None
+        assert soup.select_one("#pending").get_text(" ", strip=True) == (
+            "2 written answers not graded yet: 5.0 points are not in this score.")
     else:
         assert len(lost) >= 3  # bob's wrong answers (autograder/examples/README.md)
         own = rows["test_conv_output_shape_examples"].select_one("pre.error").get_text()
