@@ -19,6 +19,7 @@ kernels, two of them in the sandbox.)
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import pwd
 import re
@@ -98,8 +99,13 @@ def _user(name: str, tmp: Path):
         yield home
         return
     made = False
-    try:
+    try:  # left over from a run that was killed: reuse it, with an empty home folder
         home = Path(pwd.getpwnam(name).pw_dir)
+        for old in home.iterdir():
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old)
+            else:
+                old.unlink()
     except KeyError:
         _run(["useradd", "--create-home", "--shell", "/usr/sbin/nologin", name], cwd=tmp)
         made, home = True, Path(pwd.getpwnam(name).pw_dir)
@@ -124,6 +130,9 @@ def exchange():
 @pytest.fixture
 def students(tmp_path, exchange):
     with contextlib.ExitStack() as stack:
+        if AS_ROOT:  # the users are machine-wide: one run of this test at a time
+            lock = stack.enter_context(open("/tmp/cnn-course-exchange-test.lock", "w"))
+            fcntl.flock(lock, fcntl.LOCK_EX)
         yield {name: Student(name, stack.enter_context(_user(name, tmp_path)), exchange)
                for name in STUDENTS}
 
