@@ -6,13 +6,14 @@ submissions: ``ontime`` and ``late`` collected from an LMS zip whose entries car
 upload times (``collect --times-from-zip Europe/Berlin``), ``verylate`` with a
 ``timestamp.txt`` in nbgrader's own format written by hand. ``ontime`` and ``verylate``
 hand in alice's correct answers, ``late`` bob's partly wrong ones (so the penalty is a share
-of a partial score). Graded in the sandbox with ``python -m autograder grade``; then
-feedback and export. The oracles: the times as written here (seconds late computed in the
+of a partial score); a fourth, ``garbled``, has a ``timestamp.txt`` that is no time. Graded
+in the sandbox with ``python -m autograder grade``; then feedback and export. The oracles: the times as written here (seconds late computed in the
 test), the policy as the config states it (10% per started day, at most 50%, 0 after 7
 days), nbgrader's own gradebook values (``late_submission_penalty``, ``total_seconds_late``)
 and nbgrader's own ``LateSubmissionPlugin`` for the methods they share. The rest are unit
 tests of the policy (hypothesis over lateness), of reading times (against nbgrader's
-``parse_utc``) and of collect's timestamps.
+``parse_utc``) and of collect's timestamps. (About 2.5 minutes on two busy cores: a
+reference run, four sandboxed submissions and one ``nbgrader autograde``.)
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def course(tmp_path_factory) -> Course:
             archive.writestr(info, data)
     assert main(["--root", str(course.root), "collect", str(download),
                  "--times-from-zip", "Europe/Berlin"]) == 0
+    answers = parse_answers((EXAMPLES / A / "alice.py").read_text())
+    course.submit(A, "garbled", make_submission(released, answers), released.name)
+    (course.folder("submitted") / "garbled" / A / "timestamp.txt").write_text("last friday")
     assert main(["--root", str(course.root), "grade", A, "--workers", "1",
                  "--no-progress"]) == 0
     assert main(["--root", str(course.root), "feedback", A]) == 0
@@ -149,6 +153,18 @@ def test_grading_json_records_times_penalty_and_both_scores(course):
         assert "10% of the score per started 24 h" in late["policy"]
     assert _record(course, "late")["late_note"].startswith("2 h 5 min late: -")
     assert _record(course, "ontime")["late_note"] == ""
+
+
+def test_an_unreadable_time_is_reported_and_costs_nothing(course, capsys):
+    late = _record(course, "garbled")["late"]
+    assert late["timestamp"] is None and late["penalty"] == 0.0
+    assert "timestamp.txt 'last friday' cannot be read" in late["problem"]
+    assert "write it like" in late["problem"] and "regrade with --force" in late["problem"]
+    with course.gradebook() as gb:
+        assert gb.find_submission(A, "garbled").timestamp is None
+    assert main(["--root", str(course.root), "grade", A, "--student", "garbled",
+                 "--no-progress"]) == 0
+    assert "[lateness not checked: timestamp.txt 'last friday'" in capsys.readouterr().out
 
 
 def test_grade_prints_the_score_after_the_penalty(course, capsys):
