@@ -94,6 +94,13 @@ c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
 ]
 c.GenerateFeedback.HTMLExporter.filters = {"tex_to_mathml": "autograder.mathml.tex_to_mathml"}
 
+# Every graded notebook is written inert (`grade` and `nbgrader autograde`: outputs only as
+# text and PNG/JPEG, Markdown whose HTML or links would act shown as text; autograder/
+# sanitize.py); every page nbgrader renders of one (formgrader, feedback) does it again
+# first, for a notebook graded elsewhere; the feedback also has nbconvert's sanitizer on.
+c.HTMLExporter.preprocessors = ["autograder.sanitize.InertNotebook"]
+c.GenerateFeedback.HTMLExporter.sanitize_html = True
+
 # `nbgrader export` writes per-test-cell points, not only totals (autograder/export.py).
 c.ExportApp.plugin_class = "autograder.export.PerCellCsvExportPlugin"
 

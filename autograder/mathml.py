@@ -37,6 +37,9 @@ _MATH = re.compile(
     re.S,
 )
 _SKIP = frozenset({"code", "pre", "script", "style", "textarea", "math"})
+# What latex2mathml writes for \href, \style, \class and \cssId: a student's TeX would
+# give the page a link (javascript: too) or CSS; the formula keeps its content without them.
+_UNSAFE_ATTRIBUTES = ("href", "style", "class", "id")
 
 
 def formula_to_mathml(tex: str, *, display: bool) -> str:
@@ -56,6 +59,8 @@ def formula_to_mathml(tex: str, *, display: bool) -> str:
             # characters, so that tostring escapes them and any text of the formula alike.
             node.text = html.unescape(node.text) if node.text else node.text
             node.tail = html.unescape(node.tail) if node.tail else node.tail
+            for name in _UNSAFE_ATTRIBUTES:  # \href{javascript:...}, \style{...}: not kept
+                node.attrib.pop(name, None)
         if not any("\\" in (node.text or "") for node in element.iter()):  # no unknown command
             element.set("alttext", tex.strip())
             return tostring(element, encoding="unicode")

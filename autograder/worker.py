@@ -30,6 +30,7 @@ from autograder.merge import Answers, SubmissionError, merge, read_answers
 from autograder.observations import decide, strip
 from autograder.runner import RunResult, run_notebook
 from autograder.sandbox import Limits, Sandbox, acquire_slot, become_subreaper
+from autograder.sanitize import make_inert
 
 __all__ = ["init_worker", "grade_submission", "run_trusted"]
 
@@ -176,9 +177,11 @@ def grade_submission(job: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"student": job["student"], "notebooks": {}, "error": ""}
     try:
         for name, paths in job["notebooks"].items():
-            out["notebooks"][name] = grade_notebook(
-                Path(paths["template"]), Path(paths["source"]),
-                Path(job["submitted"]) / name, job["references"][name])
+            result = grade_notebook(Path(paths["template"]), Path(paths["source"]),
+                                    Path(job["submitted"]) / name, job["references"][name])
+            # last: what any page shows of it runs nothing the student wrote (sanitize.py)
+            result["not_shown"] = make_inert(result["notebook"])
+            out["notebooks"][name] = result
     except Exception as exc:  # a grader bug must not stop the batch
         out["error"] = f"{type(exc).__name__}: {exc}"
     out["seconds"] = time.perf_counter() - start
