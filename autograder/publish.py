@@ -23,7 +23,7 @@ Guarantees, checked on the scratch folder before anything reaches DEST:
 - the released notebooks are built in a scratch copy of the course, so the instructor's
   ``release/`` and gradebook are not touched.
 
-DEST must be outside the course root and empty or new. ``force=True`` replaces an earlier
+DEST must be outside the course root and new, empty, or hold only ``.git/``. ``force=True`` replaces an earlier
 edition in DEST: the files it wrote (listed with their SHA-256 in ``.cnn-course-edition.json``)
 are removed if unchanged; a changed one, or a new file that would overwrite a file the
 earlier edition did not write, stops it before anything is written. Other files (``.git/``,
@@ -52,8 +52,11 @@ __all__ = ["Edition", "LeakError", "PublishError", "publish", "secret_lines"]
 MANIFEST = ".cnn-course-edition.json"
 TEMPLATES = Path(__file__).with_name("edition")
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".*")
-_MARKERS = {"BEGIN SOLUTION": "solution", "BEGIN HIDDEN TESTS": "hidden tests"}
-_ENDS = ("END SOLUTION", "END HIDDEN TESTS")
+# nbgrader's delimiters (ClearSolutions, ClearHiddenTests, ClearMarkScheme): a line that
+# contains one opens or closes a region, as nbgrader reads them.
+_MARKERS = {"BEGIN SOLUTION": "solution", "BEGIN HIDDEN TESTS": "hidden tests",
+            "BEGIN MARK SCHEME": "mark scheme"}
+_ENDS = ("END SOLUTION", "END HIDDEN TESTS", "END MARK SCHEME")
 MIN_LINE = 12  # shorter lines (`return y`, `pass`, brackets) say nothing about a solution
 
 
@@ -81,12 +84,13 @@ def _worth_checking(line: str) -> bool:
 
 
 def secret_lines(notebook: nbformat.NotebookNode) -> tuple[dict[str, str], str]:
-    """``notebook``'s secret lines (stripped, worth checking -> "solution" or "hidden
-    tests") and its visible text (every other line: what the student version keeps).
+    """``notebook``'s secret lines (stripped, worth checking -> "solution", "hidden tests"
+    or "mark scheme") and its visible text (every other line: what the student version keeps).
 
-    Regions are nbgrader's: between comment lines with ``BEGIN SOLUTION`` / ``END
-    SOLUTION`` or ``BEGIN HIDDEN TESTS`` / ``END HIDDEN TESTS``; a solution cell without
-    markers is secret as a whole (nbgrader replaces all of it).
+    Regions are nbgrader's: between lines with ``BEGIN SOLUTION`` / ``END SOLUTION``,
+    ``BEGIN HIDDEN TESTS`` / ``END HIDDEN TESTS`` or ``BEGIN MARK SCHEME`` / ``END MARK
+    SCHEME`` (a rubric); a solution cell without markers (a written answer's model
+    answer) is secret as a whole (nbgrader replaces all of it).
     """
     found: dict[str, str] = {}
     visible: list[str] = []
@@ -95,7 +99,7 @@ def secret_lines(notebook: nbformat.NotebookNode) -> tuple[dict[str, str], str]:
         kind = "solution" if whole else None
         for raw in cell.source.splitlines():
             line = raw.strip()
-            if line.startswith("#") and not whole:
+            if not whole:
                 marker = next((k for k in _MARKERS if k in line), None)
                 if marker or any(end in line for end in _ENDS):
                     kind = _MARKERS.get(marker)
@@ -210,7 +214,11 @@ def _imports(path: Path) -> set[str]:
                    for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
     names = set()
     for source in sources:
-        for node in ast.walk(ast.parse(source)):
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # a cell that shows a syntax error on purpose imports nothing
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -281,7 +289,8 @@ def _check_dest(course: Course, dest: Path, force: bool) -> tuple[Path, dict[str
                            "to a folder outside the course, e.g. ../cnn-course-student")
     if dest.exists() and not dest.is_dir():
         raise PublishError(f"{dest} is a file; name a new or empty folder")
-    if not dest.exists() or not any(dest.iterdir()):
+    # An empty folder, or a fresh clone of the students' repository (only .git/), is new.
+    if not dest.exists() or not any(p.name != ".git" for p in dest.iterdir()):
         return dest, {}
     if not force:
         raise PublishError(f"{dest} is not empty; name a new or empty folder, or pass --force "

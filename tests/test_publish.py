@@ -27,8 +27,9 @@ from autograder.course import Course
 from autograder.publish import MANIFEST, LeakError, PublishError, _check_secrets, publish
 
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN = re.compile(r"^\s*#+\s*BEGIN (SOLUTION|HIDDEN TESTS)\b")
-END = re.compile(r"^\s*#+\s*END (SOLUTION|HIDDEN TESTS)\b")
+# nbgrader's delimiters: a line that contains one opens or closes a region.
+BEGIN = re.compile(r"BEGIN (SOLUTION|HIDDEN TESTS|MARK SCHEME)")
+END = re.compile(r"END (SOLUTION|HIDDEN TESTS|MARK SCHEME)")
 ASSIGNMENT = re.compile(r"\bps\d_\w+")
 
 
@@ -67,19 +68,23 @@ def _non_trivial(line: str) -> bool:
 def _secrets_and_visible() -> tuple[dict[str, str], str]:
     """Secret lines (-> where from) and the text the course shows students on purpose.
 
-    Secret: non-trivial lines between BEGIN/END SOLUTION or HIDDEN TESTS in source/, and
-    every non-trivial line of the example students and the corpus. Shown on purpose: the
+    Secret: non-trivial lines between BEGIN/END SOLUTION, HIDDEN TESTS or MARK SCHEME in
+    source/, every line of a solution cell without markers (a written answer's model
+    answer), and every non-trivial line of the example students and the corpus. Shown on purpose: the
     lectures, cnnkit, and the parts of every source notebook outside those regions.
     """
     secrets: dict[str, str] = {}
     shown = [_file_text(p) for p in [*ROOT.glob("course/*.ipynb"), *ROOT.glob("cnnkit/**/*.py")]]
     for nb in sorted(ROOT.glob("source/*/*.ipynb")):
         for cell in _cells(nb):
-            inside = None
-            for line in _source(cell).splitlines():
-                if BEGIN.match(line):
-                    inside = BEGIN.match(line).group(1)
-                elif END.match(line):
+            text = _source(cell)
+            whole = (cell["metadata"].get("nbgrader", {}).get("solution")
+                     and "BEGIN SOLUTION" not in text)
+            inside = "written answer" if whole else None
+            for line in text.splitlines():
+                if BEGIN.search(line) and not whole:
+                    inside = BEGIN.search(line).group(1)
+                elif END.search(line) and not whole:
                     inside = None
                 elif inside:
                     if _non_trivial(line):
@@ -215,10 +220,12 @@ def test_publish_refuses_dest_inside_the_course_or_not_empty(tmp_path):
 
 def test_force_replaces_only_an_unchanged_earlier_edition(edition, tmp_path):
     dest, _ = edition
-    repo = tmp_path / "students-repo"
-    shutil.copytree(dest, repo)
-    (repo / ".git").mkdir()
+    repo = tmp_path / "students-repo"  # a fresh clone of the students' repository
+    (repo / ".git").mkdir(parents=True)
     (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    course = Course(ROOT)
+    publish(course, repo)  # only .git/ there: no --force needed
+    assert (repo / "README.md").read_text() == (dest / "README.md").read_text()
     (repo / "my_notes.md").write_text("mine\n")
     stale = repo / "assignments" / "ps0_gone" / "ps0_gone.ipynb"  # an assignment withdrawn
     stale.parent.mkdir()
@@ -228,11 +235,18 @@ def test_force_replaces_only_an_unchanged_earlier_edition(edition, tmp_path):
     (repo / MANIFEST).write_text(json.dumps(manifest))
     changed = repo / "README.md"
     changed.write_text(changed.read_text() + "\nan edit\n")
-    course = Course(ROOT)
     with pytest.raises(PublishError, match="changed since it was published.*README.md"):
         publish(course, repo, force=True)
     assert changed.read_text().endswith("an edit\n") and stale.exists()
     shutil.copy(dest / "README.md", changed)
+    # A file the new edition would write, but that the earlier one did not: refused too.
+    makefile_hash = manifest["files"].pop("Makefile")
+    (repo / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(PublishError, match="Makefile exists and is not a file of the earlier"):
+        publish(course, repo, force=True)
+    assert stale.exists() and (repo / "Makefile").exists()
+    manifest["files"]["Makefile"] = makefile_hash
+    (repo / MANIFEST).write_text(json.dumps(manifest))
     result = publish(course, repo, force=True)
     assert (repo / "my_notes.md").read_text() == "mine\n" and (repo / ".git" / "HEAD").exists()
     assert not stale.parent.exists(), "a file of the earlier edition that is gone stays"
