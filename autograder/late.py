@@ -165,11 +165,11 @@ def sync_due_dates(gradebook: Gradebook, config: Config, assignments: list[str])
             continue
         try:
             old = gradebook.find_assignment(name).duedate
-        except MissingEntry:
-            old = None
+        except MissingEntry:  # not built into this gradebook yet: build sets it
+            continue
         if old != due:
             gradebook.update_or_create_assignment(name, duedate=due)
-            changes.append(f"{name}: due {format_time(due)} (was {old or 'not set'})")
+            changes.append(f"{name}: due {format_time(due)} (was {format_time(old) if old else 'not set'})")
     return changes
 
 

@@ -33,7 +33,7 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import LateSubmissionPlugin
 from nbgrader.utils import parse_utc
 from traitlets.config import Config
@@ -361,6 +361,7 @@ def test_a_bad_timestamp_file_is_a_problem_not_a_crash(tmp_path):
 @pytest.fixture(scope="module")
 def db(tmp_path_factory) -> str:
     """An empty gradebook (making one takes seconds: nbgrader runs alembic)."""
+    Course(ROOT)  # puts the environment's scripts, alembic among them, on PATH
     url = f"sqlite:///{tmp_path_factory.mktemp('gradebook') / 'gradebook.db'}"
     with Gradebook(url):
         pass
@@ -378,14 +379,16 @@ def test_nbgraders_autograde_step_sets_the_configured_due_date(db):
     with Gradebook(db) as gb:
         gb.add_assignment(A, duedate="2026-01-01 00:00:00 UTC")
         gb.add_assignment("other", duedate="2026-01-01 00:00:00 UTC")
-    config = Config({"CourseDeadlines": {"due_dates": {A: "2026-12-07 17:00:00 +0100"}}})
-    ApplyDueDates(config=config).preprocess(
-        nbformat.v4.new_notebook(), {"nbgrader": {"assignment": A, "db_url": db}})
-    ApplyDueDates(config=config).preprocess(
-        nbformat.v4.new_notebook(), {"nbgrader": {"assignment": "other", "db_url": db}})
+    config = Config({"CourseDeadlines": {"due_dates": {A: "2026-12-07 17:00:00 +0100",
+                                                       "ghost": "2026-12-07 17:00:00 UTC"}}})
+    for name in (A, "other", "ghost"):
+        ApplyDueDates(config=config).preprocess(
+            nbformat.v4.new_notebook(), {"nbgrader": {"assignment": name, "db_url": db}})
     with Gradebook(db) as gb:
         assert gb.find_assignment(A).duedate == DUE_UTC
         assert gb.find_assignment("other").duedate == dt.datetime(2026, 1, 1)  # not named
+        with pytest.raises(MissingEntry):  # not in the gradebook: not made by a due date
+            gb.find_assignment("ghost")
 
 
 # -- times from an LMS zip -------------------------------------------------------------------
