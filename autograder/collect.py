@@ -29,7 +29,8 @@ notebooks). Which time ``grade`` uses: that file, whoever wrote it (``nbgrader c
 this, or you). Whenever collect writes a submission's notebook, it also replaces that
 file: with the zip's time, or, with no time to give, removes it (an earlier submission's
 time must not date a new one) and says so in :attr:`Collected.notes`; a notebook that is
-unchanged keeps its time.
+unchanged keeps its time. A file the LMS named late (Canvas: ``<student>_late_...``) with
+no time to give is noted too: without a time no penalty applies.
 
 Everything refused is listed in :attr:`Collected.unplaced` with its reason. Not
 guaranteed: that a notebook's *content* is the student's own work, nor that it is valid
@@ -42,6 +43,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -172,9 +174,18 @@ def _existing(dest: Path) -> bytes | None:
         return file.read()
 
 
+# Canvas names a file handed in after the due date "<student>_late_<ids>_<name>".
+_LMS_LATE = re.compile(r"^[^_]+_late_")
+
+
 def _zip_time(entry: Entry, zone: str | None) -> tuple[dt.datetime | None, str]:
-    """``(UTC time, problem)`` of a zip entry read in ``zone``; ``(None, "")`` without a zone."""
+    """``(UTC time, problem)`` of a zip entry read in ``zone``; ``(None, "")`` without a zone
+    (or a problem, when the LMS's file name says the file was late)."""
     if zone is None:
+        if _LMS_LATE.match(entry.parts[-1]):
+            return None, ("the LMS marked it late but its time is not known: pass "
+                          f"--times-from-zip TZ or write the time into {TIMESTAMP}, or no "
+                          "late penalty applies")
         return None, ""
     if entry.zip_time is None:
         return None, "not from a zip"

@@ -413,11 +413,15 @@ def test_zip_times_become_timestamps_and_a_new_notebook_drops_an_old_time(tmp_pa
     # The same notebook again, without times: it keeps its time.
     collect(course, first)
     assert stamp.is_file()
-    # A new notebook without a time: the old time must not date it.
-    second = _zip(tmp_path / "2.zip", {f"ann_2_{A}.ipynb": ((2026, 7, 9, 12, 0, 0), nb + b" ")})
+    # A new notebook without a time: the old time must not date it; the LMS's "late" in a
+    # file name without a time is said, not ignored.
+    second = _zip(tmp_path / "2.zip", {f"ann_2_{A}.ipynb": ((2026, 7, 9, 12, 0, 0), nb + b" "),
+                                       f"cy_late_77_{A}.ipynb": ((2026, 7, 9, 12, 0, 0), nb)})
     result = collect(course, second, update=True)
     assert not stamp.exists()
-    assert any("removed timestamp.txt" in n for n in result.notes)
+    assert any("ann" in n and "removed timestamp.txt" in n for n in result.notes)
+    assert any("cy" in n and "the LMS marked it late" in n and "--times-from-zip" in n
+               for n in result.notes)
 
 
 def test_unknown_zone_for_zip_times_is_a_usage_error(tmp_path, capsys):
