@@ -21,7 +21,8 @@ hostile outputs were put back after grading (as if graded elsewhere) run no payl
 title is unchanged, no ``PUT /api/contents`` was sent, no file appeared, and the flag
 every payload sets is undefined; the same payload does run on a plain nbconvert page.
 
-Wall time: the unit tests about 3 s; the end-to-end module about ... (see the report).
+Wall time: the unit tests about 6 s; with the end-to-end part about 3.5 minutes on two busy
+cores (grading two submissions, nbgrader autograde once, JupyterLab and Chromium).
 """
 
 from __future__ import annotations
@@ -251,3 +252,180 @@ def test_preprocessor_is_make_inert():
     expected = copy.deepcopy(nb)
     make_inert(expected)
     assert InertNotebook().preprocess(nb, {})[0] == expected
+
+
+# --- end to end: a hostile submission through both grading paths, the feedback, the browser
+
+HOSTILE_CODE = f"""
+from IPython.display import HTML, SVG, Javascript, Markdown, display
+import ipywidgets
+display(HTML({f'<script>{payload("out_html")}</script><img src=x onerror="{payload("out_img")}">'!r}))
+display(Javascript({payload("out_js")!r}))
+display(SVG({f'<svg xmlns="http://www.w3.org/2000/svg" onload="{payload("out_svg")}"/>'!r}))
+display(Markdown({f'<img src=x onerror="{payload("out_md")}">'!r}))
+display(ipywidgets.HTML(value={f'<img src=x onerror="{payload("out_widget")}">'!r}))
+print("<script>window.__pwned=1</script> printed")
+"""
+REMOVED = ("text/html", "application/javascript", "image/svg+xml", "text/markdown",
+           "application/vnd.jupyter.widget-view+json")
+
+
+def _env() -> dict[str, str]:
+    """The venv's scripts first on PATH, as an activated venv has them."""
+    return os.environ | {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def _nbgrader(root: Path, *args: str) -> str:
+    proc = subprocess.run([str(BIN / "nbgrader"), *args], cwd=root, env=_env(),
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc.stdout + proc.stderr
+
+
+def _scores(root: Path, student: str) -> dict[str, float | None]:
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        notebook = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        return {g.name: g.auto_score for g in notebook.grades}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Course:
+    """ps1 built; mallory (and eve, the same) graded once by ``python -m autograder grade``."""
+    course = Course(ROOT).copy_to(tmp_path_factory.mktemp("sanitize") / "course",
+                                  assignments=[ASSIGNMENT])
+    root = str(course.root)
+    assert main(["--root", root, "build", ASSIGNMENT]) == 0
+    source = nbformat.read(course.source_notebooks(ASSIGNMENT)[0], as_version=4)
+    answers = dict(solution_answers(source).answers)
+    written = [c.metadata.nbgrader.grade_id for c in source.cells
+               if c.cell_type == "markdown" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert written, "ps1 has written answers"
+    answers["conv_output_shape"] = HOSTILE_CODE + answers["conv_output_shape"]
+    answers |= {grade_id: "\n\n".join(HOSTILE_MARKDOWN) for grade_id in written}
+    nb = make_submission(course.released_notebooks(ASSIGNMENT)[0], answers)
+    first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {})
+                 .get("grade_id") == "conv_output_shape")
+    nb.cells.insert(first + 1, new_markdown_cell(  # a cell she added
+        f'Added: <img src=x onerror="{payload("added")}"> [x](javascript:window.__pwned=1)'))
+    for student in ("mallory", "eve"):
+        course.submit(ASSIGNMENT, student, nb, NOTEBOOK)
+    assert main(["--root", root, "grade", ASSIGNMENT, "--workers", "1", "--no-progress"]) == 0
+    return course
+
+
+def _autograded(course: Course, student: str) -> nbformat.NotebookNode:
+    return nbformat.read(course.root / "autograded" / student / ASSIGNMENT / NOTEBOOK, 4)
+
+
+def _assert_inert(nb: nbformat.NotebookNode) -> None:
+    """Only text and images in outputs, notes for the rest, Markdown that renders inert."""
+    assert "widgets" not in nb.metadata
+    notes, printed = [], False
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert set(out.get("data", {})) <= set(KEPT_TYPES), out
+            notes.append(out.get("data", {}).get("text/plain", ""))
+            printed |= "<script>window.__pwned=1</script> printed" in out.get("text", "")
+        if cell.cell_type == "markdown":
+            assert active_parts(_render_markdown(cell.source)) == [], cell.source
+    for removed in REMOVED:  # the sandbox did display them, and the page says so
+        assert any("not shown" in n and removed in n for n in notes), (removed, notes)
+    assert printed, "the printed <script> stays as text"
+    answers = [c.source for c in nb.cells if c.cell_type == "markdown"
+               and c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and all("Padding keeps the size." in a and "onerror" in a for a in answers)
+
+
+def _assert_feedback_inert(page: str) -> None:
+    assert active_parts(page) == []
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt; printed" in page
+    assert "&lt;img src=x onerror=" in page  # her written answer, as the text she typed
+
+
+def test_grade_writes_inert_notebooks_and_feedback(course):
+    nb = _autograded(course, "mallory")
+    _assert_inert(nb)
+    record = json.loads((course.root / "autograded" / "mallory" / ASSIGNMENT /
+                         "grading.json").read_text())
+    cells = record["notebooks"][NOTEBOOK]["cells"]
+    assert all(c["points"] == c["max_points"] for c in cells.values()), cells  # all pass
+    assert any("text/html" in what for what in record["notebooks"][NOTEBOOK]["not_shown"])
+    assert main(["--root", str(course.root), "feedback", ASSIGNMENT,
+                 "--student", "mallory"]) == 0
+    page = (course.root / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html")
+    _assert_feedback_inert(page.read_text())
+
+
+def test_nbgrader_autograde_writes_inert_notebooks_and_feedback(course):
+    before = _scores(course.root, "mallory")
+    _nbgrader(course.root, "autograde", ASSIGNMENT, "--student", "mallory", "--force")
+    assert _scores(course.root, "mallory") == before  # the same points as `grade`
+    _assert_inert(_autograded(course, "mallory"))
+    _nbgrader(course.root, "generate_feedback", ASSIGNMENT, "--student", "mallory", "--force")
+    page = (course.root / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html")
+    _assert_feedback_inert(page.read_text())
+
+
+def _graded_elsewhere(course: Course) -> nbformat.NotebookNode:
+    """eve's graded notebook with hostile outputs, widget state and Markdown put back, as a
+    grader without autograder/sanitize.py would have written it."""
+    nb = _autograded(course, "eve")
+    hostile = _hostile_notebook()
+    code = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                == "conv_output_shape")
+    code.outputs = hostile.cells[0].outputs
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = "\n\n".join(HOSTILE_MARKDOWN)
+    nb.metadata["widgets"] = hostile.metadata["widgets"]
+    nbformat.write(nb, course.root / "autograded" / "eve" / ASSIGNMENT / NOTEBOOK)
+    return nb
+
+
+@pytest.mark.skipif(os.environ.get("CNNKIT_SKIP_BROWSER") == "1",
+                    reason="CNNKIT_SKIP_BROWSER=1: the browser tests were switched off")
+def test_formgrader_runs_no_script_of_a_submission(course, tmp_path):
+    from browser_helpers import CHROMIUM, CHROMIUM_ARGS, JupyterLab
+    from playwright.sync_api import expect, sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: `apt-get install chromium`, or set "
+                    "CNNKIT_SKIP_BROWSER=1 to skip the browser tests explicitly", pytrace=False)
+    root = course.root
+    raw = _graded_elsewhere(course)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the PDF nbconvert cannot show
+        plain, _ = HTMLExporter(template_name="classic").from_notebook_node(raw)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        ids = {s: gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, s).id
+               for s in ("mallory", "eve")}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with JupyterLab(root, tmp_path / "lab", env=_env()) as lab, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(30_000)
+        writes: list[str] = []
+        page.on("request", lambda r: writes.append(f"{r.method} {r.url}")
+                if "/api/contents" in r.url and r.method != "GET" else None)
+        try:
+            page.goto(f"{lab.url}/lab?token={lab.token}", wait_until="commit")
+            for student, submission in ids.items():
+                page.goto(f"{lab.url}/formgrader/submissions/{submission}/?index=0")
+                expect(page.locator("input.score").first).to_be_visible()  # its own JS ran
+                title = page.title()
+                expect(page.locator(".text_cell_render").filter(
+                    has_text="<img src=x onerror=").first).to_be_visible()
+                page.wait_for_timeout(2000)  # time for a fetch() to land, had one started
+                page.screenshot(path=str(SCREENSHOTS / f"formgrader_inert_{student}.png"),
+                                full_page=True)
+                assert page.title() == title != "PWNED", student
+                assert page.evaluate("typeof window.__pwned") == "undefined", student
+            assert writes == []
+            # the control: the same payloads on a plain nbconvert page do run
+            control = browser.new_page()
+            control.set_content(plain)
+            control.wait_for_function("window.__pwned === 1", timeout=10_000)
+            control.close()
+        finally:
+            browser.close()
+    assert sorted(p.name for p in root.rglob("pwned_*")) == []
