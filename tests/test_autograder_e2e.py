@@ -3,7 +3,7 @@
 A temporary course gets the repository's config and assignments; the example students'
 answers become submissions in an LMS-style zip; then collect, grade, feedback, export
 and report run as an instructor would run them, and every student's score is asserted
-exactly. (About two minutes: twelve notebooks run in real kernels.)
+exactly. (Twenty notebooks run in real kernels: five assignments, four students.)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ASSIGNMENTS = [
     "ps2_pooling_as_convolution",
     "ps3_lenet_variants",
     "ps4_channels",
+    "ps5_backprop",
 ]
 # The examples' scores (autograder/examples/README.md says why each student loses points).
 EXPECTED = {
@@ -36,18 +37,21 @@ EXPECTED = {
     "ps2_pooling_as_convolution": {"alice": 19, "bob": 6, "carol": 9, "dan": 0},
     "ps3_lenet_variants": {"alice": 19, "bob": 12, "carol": 6, "dan": 0},
     "ps4_channels": {"alice": 14, "bob": 6, "carol": 3, "dan": 0},
+    "ps5_backprop": {"alice": 25, "bob": 9, "carol": 10, "dan": 0},
 }
 MAX = {  # the tests' points; written answers add WRITTEN (graded by hand, so not here yet)
     "ps1_output_shapes": 23,
     "ps2_pooling_as_convolution": 19,
     "ps3_lenet_variants": 19,
     "ps4_channels": 14,
+    "ps5_backprop": 25,
 }
 WRITTEN = {
     "ps1_output_shapes": 5,
     "ps2_pooling_as_convolution": 4,
     "ps3_lenet_variants": 2,
     "ps4_channels": 4,
+    "ps5_backprop": 0,
 }
 # Written answers the examples wrote (the others left the stub: "No response.", 0 points).
 ANSWERED = {"alice": 4, "bob": 1, "carol": 0, "dan": 0}
@@ -127,7 +131,8 @@ def _rubric_lines(notebook: Path) -> set[str]:
 
 def test_feedback_shows_messages_but_never_hidden_tests(course):
     for assignment in ASSIGNMENTS:
-        released = (course.folder("release") / assignment / f"{assignment}.ipynb").read_text()
+        released = "\n".join(c.source for c in nbformat.read(  # the text, not its JSON escapes
+            course.folder("release") / assignment / f"{assignment}.ipynb", as_version=4).cells)
         source = course.folder("source") / assignment / f"{assignment}.ipynb"
         hidden = {line for line in _hidden_lines(source) if line not in released}
         assert len(hidden) > 10
@@ -152,6 +157,10 @@ def test_feedback_shows_messages_but_never_hidden_tests(course):
         / "ps2_pooling_as_convolution.html"
     )
     assert "max_pool_via_unfold uses" in carol or "was called" in carol
+    carol = _visible_text(
+        course.folder("feedback") / "carol" / "ps5_backprop" / "ps5_backprop.html"
+    )
+    assert "conv2d_backward uses autograd" in carol  # autograd's right values score 0, with why
 
 
 def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
@@ -163,7 +172,7 @@ def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
     for assignment, scores in EXPECTED.items():
         cells = [k for k in rows[0] if k.startswith(assignment + "/") and not k.endswith(sums)]
         tests = [c for c in cells if "/written_" not in c]
-        assert len(tests) >= 4 and len(cells) > len(tests)
+        assert len(tests) >= 4 and (len(cells) > len(tests)) == (WRITTEN[assignment] > 0)
         maxima = by_student["(max)"]
         assert sum(float(maxima[c]) for c in tests) == float(maxima[f"{assignment}/auto"]) \
             == MAX[assignment]
@@ -179,7 +188,7 @@ def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
         assert (row["manual"] == "") == (answered > 0)
     assert by_student["dan"]["ps1_output_shapes/written_border_pixels"] == "0.0"
     assert by_student["alice"]["ps1_output_shapes/written_border_pixels"] == ""
-    assert float(by_student["alice"]["total"]) == float(by_student["alice"]["auto"]) == 75.0
+    assert float(by_student["alice"]["total"]) == float(by_student["alice"]["auto"]) == 100.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_output_shape_examples"]) == 0.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_params_examples"]) == 1.0
 
