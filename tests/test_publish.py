@@ -272,7 +272,8 @@ def test_edition_test_command_passes_in_a_fresh_clone(edition, tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(dest), str(clone)], check=True)
     venv = tmp_path / "venv"
-    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    base = Path(sys.base_prefix) / "bin" / "python{}.{}".format(*sys.version_info[:2])
+    subprocess.run([str(base), "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next(venv.glob("lib/python3*/site-packages"))
     (site / "pinned-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # Offline: the packages are there already; one thread, as the README advises on a
