@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from nbgrader.api import Gradebook, MissingEntry
 
-__all__ = ["gradebook_table", "histogram", "report"]
+__all__ = ["gradebook_table", "histogram", "report", "ungraded_answers"]
 
 
 def gradebook_table(gradebook: Gradebook) -> tuple[list[str], list[list[object]]]:
@@ -67,6 +67,16 @@ def histogram(scores: list[float], max_score: float, title: str, dest: Path) -> 
     return dest
 
 
+def ungraded_answers(gradebook: Gradebook, assignment: str) -> int:
+    """How many written answers (manually graded cells) of ``assignment`` have no score yet."""
+    return sum(
+        grade.auto_score is None and grade.manual_score is None
+        for submission in gradebook.find_assignment(assignment).submissions
+        for notebook in submission.notebooks
+        for grade in notebook.grades
+    )
+
+
 def report(gradebook: Gradebook, out_dir: Path) -> tuple[str, list[Path], list[str]]:
     """The gradebook table as text, one histogram PNG per assignment, and summary lines."""
     header, rows = gradebook_table(gradebook)
@@ -84,4 +94,8 @@ def report(gradebook: Gradebook, out_dir: Path) -> tuple[str, list[Path], list[s
             )
         else:
             summaries.append(f"{assignment}: no submissions graded yet")
+        pending = ungraded_answers(gradebook, assignment)
+        if pending:
+            summaries[-1] += (f"; {pending} written answers not graded yet (counted as 0: "
+                              "formgrader, Manual Grading)")
     return format_table(header, rows), pngs, summaries

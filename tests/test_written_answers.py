@@ -29,6 +29,7 @@ import pytest
 
 from autograder.cli import main
 from autograder.course import Course
+from autograder.report import report
 from autograder.submissions import EXAMPLES, make_submission, parse_answers
 from autograder.validate import static_checks
 
@@ -112,6 +113,10 @@ def test_only_tests_are_scored_and_written_answers_wait_for_a_person(course, fir
     assert saved["auto_score"] == saved["auto_max"] == AUTO_MAX
     assert saved["written_max"] == 5.0 and saved["to_grade"] == 2
     assert not set(WRITTEN) & set(saved["notebooks"][f"{NOTEBOOK}.ipynb"]["cells"])
+    with course.gradebook() as gb:
+        _table, _pngs, [summary] = report(gb, course.root / "reports")
+    assert summary.endswith("; 2 written answers not graded yet (counted as 0: formgrader, "
+                            "Manual Grading)"), summary
 
 
 def test_the_rubric_reaches_the_grader_but_never_the_student(course, first_grading):

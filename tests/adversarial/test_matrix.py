@@ -97,7 +97,10 @@ def test_every_submission_gets_exactly_its_score(batch):
     got = {s: r.score for s, r in batch["results"].items()}
     expected = {s: float(score) for s, (_, score) in batch["matrix"].items()}
     assert got == expected
-    assert all(r.status == "graded" and r.max_score == 14 for r in batch["results"].values())
+    # 14 points of tests (all a submission can earn here) and 4 of written answers, which
+    # wait for a person: no attack scores them
+    assert all(r.status == "graded" and r.max_score == 18 and r.auto_max == 14
+               for r in batch["results"].values())
 
 
 def test_gradebook_holds_the_same_scores_and_nothing_else(batch):
@@ -106,7 +109,7 @@ def test_gradebook_holds_the_same_scores_and_nothing_else(batch):
         scores = {s: float(gb.find_submission(ASSIGNMENT, s).score) for s in students}
         manual = [g.manual_score for s in students
                   for nb in gb.find_submission(ASSIGNMENT, s).notebooks for g in nb.grades]
-        assert float(gb.find_assignment(ASSIGNMENT).max_score) == 14
+        assert float(gb.find_assignment(ASSIGNMENT).max_score) == 18  # 4 of written answers
     assert students == sorted(batch["matrix"])
     assert scores == {s: float(score) for s, (_, score) in batch["matrix"].items()}
     assert set(manual) == {None}
@@ -211,3 +214,13 @@ def test_the_grader_reads_the_code_for_forbidden_names(batch):
 def test_forged_results_are_ignored(batch):
     record = batch["course"].folder("autograded") / "m21_fake_results" / ASSIGNMENT
     assert '"score": 0.0' in (record / "grading.json").read_text()
+
+
+def test_script_outputs_are_not_kept(batch):
+    nb = _graded(batch, "m25_script_output")
+    data = [o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])]
+    assert all(set(d) <= {"text/plain", "text/latex", "image/png", "image/jpeg"} for d in data)
+    notes = [d.get("text/plain", "") for d in data]
+    assert any("not shown: text/html" in n for n in notes)
+    assert any("not shown: application/javascript" in n for n in notes)
+    assert "__pwned" not in json.dumps(data)
