@@ -214,4 +214,3 @@ def test_the_grader_reads_the_code_for_forbidden_names(batch):
 def test_forged_results_are_ignored(batch):
     record = batch["course"].folder("autograded") / "m21_fake_results" / ASSIGNMENT
     assert '"score": 0.0' in (record / "grading.json").read_text()
-
