@@ -130,9 +130,6 @@ def static_checks(notebook: Path) -> list[Check]:
                     "question cell (nbgrader metadata locked: true)"
                 )
     checks.append(Check(f"{name}: cell ids and points", not problems, "; ".join(problems)))
-    if written:
-        checks.append(Check(f"{name}: {len(written)} written answers to grade by hand "
-                            f"({len(schemes)} rubrics)", True, ", ".join(written)))
 
     hidden = "\n".join(m for c in grade_cells for m in _HIDDEN.findall(c.source))
     missing = []
@@ -154,6 +151,9 @@ def static_checks(notebook: Path) -> list[Check]:
             else ("" if tasks else "no tasks"),
         )
     )
+    if written:  # listed last: the checks above keep their places
+        checks.append(Check(f"{name}: {len(written)} written answers to grade by hand "
+                            f"({len(schemes)} rubrics)", True, ", ".join(written)))
     return checks
 
 
