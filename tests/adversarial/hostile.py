@@ -210,6 +210,11 @@ cnnkit.checks.forbidden_calls = lambda *a, **k: contextlib.nullcontext()
 def corr2d(X, K):
     return F.conv2d(X[None, None], K[None, None])[0, 0]
 """
+SCRIPT_OUTPUT = """
+from IPython.display import HTML, Javascript, display
+display(HTML("<script>window.__pwned = 1</script><img src=x onerror='window.__pwned = 1'>"))
+display(Javascript("window.__pwned = 1"))
+"""
 BIG_PRINT = "print('x' * (50 * 2**20))"
 STDERR = """
 import sys, warnings
@@ -316,6 +321,9 @@ def build_matrix(release: Path, course_root: Path, port: int) -> dict[str, tuple
     #     forbidden-name checks patched away: the grader reads the code itself. The three
     #     tests that forbid conv2d (corr2d and the two built on it) fail: 14 - 2 - 2 - 3.
     m["m24_patched_forbidden_check"] = (nb({**good, "corr2d": PATCHED_FORBIDDEN_CHECK}), 7)
+    # 25. (issue 12) HTML and JavaScript outputs for the instructor's browser: graded as usual,
+    #     written to autograded/ as a note (autograder/sanitize.py).
+    m["m25_script_output"] = (nb(_with(good, "corr2d", SCRIPT_OUTPUT)), 14)
     return m
 
 

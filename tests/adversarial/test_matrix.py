@@ -214,3 +214,13 @@ def test_the_grader_reads_the_code_for_forbidden_names(batch):
 def test_forged_results_are_ignored(batch):
     record = batch["course"].folder("autograded") / "m21_fake_results" / ASSIGNMENT
     assert '"score": 0.0' in (record / "grading.json").read_text()
+
+
+def test_script_outputs_are_not_kept(batch):
+    nb = _graded(batch, "m25_script_output")
+    data = [o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])]
+    assert all(set(d) <= {"text/plain", "text/latex", "image/png", "image/jpeg"} for d in data)
+    notes = [d.get("text/plain", "") for d in data]
+    assert any("not shown: text/html" in n for n in notes)
+    assert any("not shown: application/javascript" in n for n in notes)
+    assert "__pwned" not in json.dumps(data)
