@@ -70,8 +70,8 @@ _ALLOWED |= {
 }
 # Every "<" of the rendering must open one of these, written plainly (double quotes only),
 # so that a browser reads the same tag and attributes as this check does.
-_TAG = re.compile(r'<(?P<end>/)?(?P<name>[a-z][a-z0-9]*)(?P<attrs>(?:\s+[a-z][a-z-]*'
-                  r'(?:="[^"<>`]*")?)*)\s*/?>')
+_TAG = re.compile(r'<(?P<end>/)?(?P<name>[a-z][a-z0-9]*+)(?P<attrs>(?:\s++[a-z][a-z-]*+'
+                  r'(?:="[^"<>`]*+")?)*+)\s*+/?>')  # possessive: linear time on any input
 _ATTR = re.compile(r'([a-z][a-z-]*)(?:="([^"<>`]*)")?')
 _VALUES = {
     "class": re.compile(r"[A-Za-z0-9_ -]*"),

@@ -199,6 +199,15 @@ def test_hostile_markdown_renders_inert(source):
     assert inert_markdown(shown) == (shown, None)  # idempotent
 
 
+def test_pathological_markdown_is_read_in_linear_time():
+    import time
+
+    start = time.perf_counter()
+    for source in ("<div>\n<a" + " " * 200_000, "<div>\n<a" + ' x="1"' * 30_000 + " "):
+        assert inert_markdown(source)[1] is not None
+    assert time.perf_counter() - start < 10
+
+
 def test_benign_markdown_is_unchanged():
     assert inert_markdown(BENIGN_MARKDOWN) == (BENIGN_MARKDOWN, None)
     instructor = [c.source for path in sorted((ROOT / "source").glob("**/*.ipynb"))
