@@ -1,4 +1,4 @@
-"""Why a layer cannot take its input, worked out before it runs (``course/04_lenet.ipynb``).
+"""Why a layer cannot take its input, worked out before it runs (``course/07_lenet.ipynb``).
 
 Private helpers of :mod:`cnnkit.summarize`: :func:`_diagnose` looks at a leaf module and
 the tensor about to reach it and returns a :class:`_Diagnosis` (what the layer expected

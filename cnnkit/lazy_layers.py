@@ -2,7 +2,7 @@
 
 The textbook (d2l) writes LeNet with lazy layers: a lazy layer learns its input size from
 the first batch it sees, so its parameters have no shape, and cannot be counted, frozen or
-handed to an optimizer, before one forward pass (``course/04_lenet.ipynb``).
+handed to an optimizer, before one forward pass (``course/07_lenet.ipynb``).
 
 :func:`materialize` runs that pass for you. What it guarantees:
 
@@ -201,7 +201,7 @@ def materialize(
     device: torch.device | str | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> nn.Module:
-    """Initialize the lazy layers of ``model`` with one forward pass (``04_lenet``).
+    """Initialize the lazy layers of ``model`` with one forward pass (``07_lenet``).
 
     ``materialize(net, (1, 28, 28))`` runs a zeros batch of shape ``(2, 1, 28, 28)``
     through ``net`` in ``eval()`` mode under ``torch.no_grad()`` if (and only if) ``net``

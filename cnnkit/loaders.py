@@ -4,7 +4,7 @@ A ``DataLoader`` fetches every example through Python and collates a batch on th
 for MNIST-sized data on a GPU (or a small CPU model) that bookkeeping, not the network,
 sets the pace. :class:`TensorLoader` moves ``X`` and ``y`` to the device once and hands
 out slices, so :func:`cnnkit.train.fit` and :func:`cnnkit.train.evaluate` take it in
-place of a ``DataLoader`` (``course/04_lenet.ipynb``)::
+place of a ``DataLoader`` (``course/07_lenet.ipynb``)::
 
     train_iter = TensorLoader.from_dataset(load_dataset("mnist-5k"), batch_size=256,
                                            shuffle=True, device=try_gpu())

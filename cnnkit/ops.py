@@ -4,9 +4,9 @@ These follow D2L chapter 7: slow, but every output element is computed the way t
 lecture draws it. ``tests/test_ops.py`` checks each one against ``torch.nn.functional``.
 Use ``nn.Conv2d`` / ``nn.MaxPool2d`` for real work.
 
-Lecture notebooks: ``course/01_convolutions_padding_stride.ipynb`` (:func:`corr2d`,
-:func:`conv2d_naive`), ``course/02_channels.ipynb`` (multiple channels, 1x1 convolution)
-and ``course/03_pooling.ipynb`` (:func:`pool2d`).
+Lecture notebooks: ``course/02_convolutions_padding_stride.ipynb`` (:func:`corr2d`,
+:func:`conv2d_naive`), ``course/04_channels.ipynb`` (multiple channels, 1x1 convolution)
+and ``course/05_pooling.ipynb`` (:func:`pool2d`).
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _check_channels(X: torch.Tensor, K: torch.Tensor, k_dim: int) -> None:
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """2-D cross-correlation (what deep learning calls convolution), one channel.
 
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         X: input, shape ``(n_h, n_w)``.
@@ -77,7 +77,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation with several input channels: one kernel per channel, summed.
 
-    Introduced in ``course/02_channels.ipynb``.
+    Introduced in ``course/04_channels.ipynb``.
 
     Args:
         X: input, shape ``(c_i, n_h, n_w)``.
@@ -96,7 +96,7 @@ def corr2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Cross-correlation with several input and output channels.
 
     Each output channel has its own ``(c_i, k_h, k_w)`` kernel; the results are stacked.
-    Introduced in ``course/02_channels.ipynb``.
+    Introduced in ``course/04_channels.ipynb``.
 
     Args:
         X: input, shape ``(c_i, n_h, n_w)``.
@@ -114,7 +114,7 @@ def corr2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """A 1x1 convolution as one matrix product: it mixes channels at every pixel.
 
-    Introduced in ``course/02_channels.ipynb``.
+    Introduced in ``course/04_channels.ipynb``.
 
     Args:
         X: input, shape ``(c_i, h, w)``.
@@ -147,7 +147,7 @@ def pool2d(
 
     Padding works like ``nn.MaxPool2d`` (pads with ``-inf``, so it never wins) and
     ``nn.AvgPool2d`` (pads with zeros that count in the average,
-    ``count_include_pad=True``). Introduced in ``course/03_pooling.ipynb``.
+    ``count_include_pad=True``). Introduced in ``course/05_pooling.ipynb``.
 
     Args:
         X: floating-point input, shape ``(n_h, n_w)`` or ``(c, n_h, n_w)`` (each channel
@@ -192,7 +192,7 @@ def conv2d_naive(
     Computes what ``F.conv2d(X[None], K, padding=..., stride=..., dilation=...)[0]``
     computes (without bias). ``padding="same"`` pads like PyTorch: an odd total puts the
     extra row/column on the bottom/right. Introduced in
-    ``course/01_convolutions_padding_stride.ipynb``.
+    ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         X: input, shape ``(c_i, n_h, n_w)``, or ``(n_h, n_w)`` with a 2-D ``K``.

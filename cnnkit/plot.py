@@ -1,4 +1,4 @@
-"""Plotting helpers: each takes the matplotlib ``ax`` first (``course/04_lenet.ipynb``).
+"""Plotting helpers: each takes the matplotlib ``ax`` first (``course/07_lenet.ipynb``).
 
 :func:`show` displays a figure with a text alternative: JupyterLab renders a plain
 ``image/png`` output as an ``<img>`` without ``alt`` (it ignores the output's metadata),

@@ -4,9 +4,9 @@ No torch here: ``import cnnkit`` stays cheap, and every formula can be read (and
 by hand) the way the lecture notes write it. ``tests/test_shapes.py`` checks each one
 against what PyTorch's layers actually produce.
 
-Lecture notebooks: ``course/01_convolutions_padding_stride.ipynb`` (output shape, padding,
-stride, dilation), ``course/02_channels.ipynb`` (parameters and cost) and
-``course/03_pooling.ipynb`` (pooling).
+Lecture notebooks: ``course/02_convolutions_padding_stride.ipynb`` (output shape, padding,
+stride, dilation), ``course/04_channels.ipynb`` (parameters and cost) and
+``course/05_pooling.ipynb`` (pooling).
 
 Every size argument is an ``int`` (the same for height and width) or an ``(h, w)`` pair.
 Invalid input raises :class:`ValueError` naming the argument and the rule it breaks.
@@ -96,7 +96,7 @@ def conv2d_output_shape(
 
     Per dimension, with input ``n``, kernel ``k``, padding ``p`` (on each side), stride
     ``s`` and dilation ``d``: ``out = (n + 2*p - d*(k - 1) - 1) // s + 1``.
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         input_hw: input size ``n_h`` or ``(n_h, n_w)``.
@@ -168,7 +168,7 @@ def pool2d_output_shape(
     the stride defaulting to the window size. With ``ceil_mode=True`` the division rounds
     up, but a window must start inside the input or the left padding, so PyTorch drops
     the last one when ``(out - 1)*s >= n + p``. ``nn.AvgPool2d`` gives the same shapes
-    (it has no dilation). Introduced in ``course/03_pooling.ipynb``.
+    (it has no dilation). Introduced in ``course/05_pooling.ipynb``.
 
     Args:
         input_hw: input size ``n_h`` or ``(n_h, n_w)``.
@@ -209,7 +209,7 @@ def same_padding(kernel_size: Size2d, dilation: Size2d = 1) -> tuple[int, int, i
     ``F.conv2d(F.pad(X, (p_left, p_right, p_top, p_bottom)), K, dilation=d)`` equals
     ``F.conv2d(X, K, padding="same", dilation=d)``. (Some textbooks put the extra on
     top/left instead: same output size, values shifted by one pixel.) Introduced in
-    ``course/01_convolutions_padding_stride.ipynb``.
+    ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         kernel_size: ``k_h`` or ``(k_h, k_w)``.
@@ -245,7 +245,7 @@ def conv2d_params(
 
     ``c_o * (c_i // groups) * k_h * k_w`` weights, plus ``c_o`` biases. The count does
     not depend on the input size, padding or stride. Introduced in
-    ``course/02_channels.ipynb``.
+    ``course/04_channels.ipynb``.
 
     Args:
         c_i: input channels.
@@ -279,7 +279,7 @@ def conv2d_macs(
     Each of the ``h_out * w_out * c_o`` outputs is a sum of ``(c_i // groups) * k_h * k_w``
     products, so MACs = ``h_out * w_out * c_o * (c_i // groups) * k_h * k_w``. The bias
     additions (``h_out * w_out * c_o``) are not counted. A FLOP counter reports about
-    ``2 * MACs`` (one multiply and one add each). Introduced in ``course/02_channels.ipynb``.
+    ``2 * MACs`` (one multiply and one add each). Introduced in ``course/04_channels.ipynb``.
 
     Args:
         c_i: input channels.

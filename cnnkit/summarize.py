@@ -1,4 +1,4 @@
-"""Layer-by-layer summary of a model, and explanations of shape errors (``course/04_lenet.ipynb``).
+"""Layer-by-layer summary of a model, and explanations of shape errors (``course/07_lenet.ipynb``).
 
 ``summary(lenet5(), (1, 28, 28))`` runs ONE zero example through the model with hooks
 on every leaf module (a module without children) and tabulates, in call order, each
@@ -197,7 +197,7 @@ def _explain(model: nn.Module, X: torch.Tensor, rows: list[LayerRow], call: _Cal
 def summary(model: nn.Module, input_shape: Sequence[int], *,
             device: torch.device | str | None = None,
             dtype: torch.dtype = torch.float32) -> Summary:  # fmt: skip
-    """Shapes, parameters and MACs of every layer (lecture ``course/04_lenet.ipynb``).
+    """Shapes, parameters and MACs of every layer (lecture ``course/07_lenet.ipynb``).
 
     Runs one zero example in ``eval()`` mode under ``torch.no_grad()`` (BatchNorm
     statistics stay untouched), then restores each module's training mode and removes

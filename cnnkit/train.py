@@ -1,4 +1,4 @@
-"""Training and evaluation loops (introduced in ``course/04_lenet.ipynb``).
+"""Training and evaluation loops (introduced in ``course/07_lenet.ipynb``).
 
 ``fit`` is the loop a student would write by hand: move a batch to the device, forward,
 loss, backward, step. What it adds costs nothing measurable per batch: the running loss
@@ -60,7 +60,7 @@ class History:
 
 
 def try_gpu(i: int = 0) -> torch.device:
-    """Return ``cuda:i`` if that GPU exists, else the CPU (``course/04_lenet.ipynb``)."""
+    """Return ``cuda:i`` if that GPU exists, else the CPU (``course/07_lenet.ipynb``)."""
     if torch.cuda.is_available() and i < torch.cuda.device_count():
         return torch.device(f"cuda:{i}")
     return torch.device("cpu")
@@ -134,7 +134,7 @@ def evaluate(
     device: torch.device | str | None = None,
     loss: nn.Module | None = None,
 ) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` over ``loader`` (``course/04_lenet.ipynb``).
+    """Mean loss and accuracy of ``model`` over ``loader`` (``course/07_lenet.ipynb``).
 
     The model is put in ``eval()`` mode (dropout off, batch norm uses running statistics)
     and restored to its previous mode afterwards.
@@ -220,7 +220,7 @@ def fit(
     plot: bool = False,
     loss: nn.Module | None = None,
 ) -> History:
-    """Train a classifier and record a :class:`History` (``course/04_lenet.ipynb``).
+    """Train a classifier and record a :class:`History` (``course/07_lenet.ipynb``).
 
     A model with lazy layers (``nn.LazyConv2d``, ``nn.LazyLinear``...) is initialized with
     the first training batch (:func:`cnnkit.materialize`) before the optimizer is built.

@@ -1,6 +1,6 @@
 """Transfer learning: split tasks by class, freeze layers, one learning rate per group.
 
-Introduced in ``course/06_transfer_learning.ipynb``. A network pretrained on a SOURCE task
+Introduced in ``course/11_transfer_learning.ipynb``. A network pretrained on a SOURCE task
 (say digits 0-4) is reused on a TARGET task (digits 5-9, few labels) in one of three ways:
 
 - **feature extraction**: :func:`freeze` everything but a new head (:func:`replace_head`),
@@ -97,7 +97,7 @@ def class_split(
     per_class: int | None = None,
     seed: int = 0,
 ) -> ClassSplit:
-    """A new task made of some classes of ``dataset`` (``course/06_transfer_learning.ipynb``).
+    """A new task made of some classes of ``dataset`` (``course/11_transfer_learning.ipynb``).
 
     Args:
         dataset: yields ``(X, y)``.
@@ -282,7 +282,7 @@ def param_groups(
     """Optimizer parameter groups: one learning rate per named module, frozen ones left out.
 
     ``torch.optim.Adam(param_groups(model, {"fc": 1e-3}, default_lr=1e-4))`` trains the head
-    ``fc`` ten times faster than the pretrained layers (``course/06_transfer_learning.ipynb``).
+    ``fc`` ten times faster than the pretrained layers (``course/11_transfer_learning.ipynb``).
 
     Args:
         model: the network.
@@ -334,5 +334,5 @@ def load_pretrained(builder: Callable[..., nn.Module], weights: Any) -> nn.Modul
             f"the pretrained weights {weights} could not be loaded ({type(err).__name__}: "
             f"{reason}). With a network connection they are downloaded once into "
             f"{torch.hub.get_dir()}/checkpoints; without one, pretrain a small network "
-            "yourself (course/06_transfer_learning.ipynb shows how)."
+            "yourself (course/11_transfer_learning.ipynb shows how)."
         ) from err

@@ -1,6 +1,6 @@
 """``cnnkit.same_padding`` and ps1's reference solution agree (issue 11: one convention).
 
-Lecture 01 teaches ``cnnkit.same_padding``; ps1 grades a student's ``same_padding``
+Lecture 02 teaches ``cnnkit.same_padding``; ps1 grades a student's ``same_padding``
 against PyTorch's ``padding="same"``. If the two conventions drift apart again (which side
 gets the extra row of an even kernel), a student who trusts the lecture loses points. This
 test runs the instructor's solution from ``source/ps1_output_shapes`` (only the function

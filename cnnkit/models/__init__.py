@@ -1,7 +1,7 @@
 """Model builders in torchvision's style: one keyword-only builder per variant.
 
-LeNet-5 (``course/04_lenet.ipynb``), and the modern CNNs of
-``course/05_modern_cnns.ipynb``: each family has a full builder with torchvision's
+LeNet-5 (``course/07_lenet.ipynb``), and the modern CNNs of
+``course/10_modern_cnns.ipynb``: each family has a full builder with torchvision's
 layers for ``(3, 224, 224)`` images and a ``_small`` builder for ``(1, 28, 28)`` images,
 plus its building blocks. :data:`ARCHITECTURES` and :func:`compare` put them side by side.
 """

@@ -1,6 +1,6 @@
 """AlexNet (Krizhevsky et al., 2012) and VGG (Simonyan & Zisserman, 2014).
 
-Lecture ``course/05_modern_cnns.ipynb``. ``alexnet()`` and ``vgg11()`` have exactly the
+Lecture ``course/10_modern_cnns.ipynb``. ``alexnet()`` and ``vgg11()`` have exactly the
 layers and parameter counts of ``torchvision.models.alexnet`` (61,100,840) and
 ``torchvision.models.vgg11`` (132,863,336) for ``(3, 224, 224)`` inputs::
 
@@ -75,7 +75,7 @@ def _alexnet(
 def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
     """``num_convs`` 3x3 convolutions (padding 1) with ReLU, then 2x2 max pooling.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
+    Lecture ``course/10_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
     ``(N, out_channels, H // 2, W // 2)``.
 
     Args:
@@ -117,7 +117,7 @@ def _vgg(
 def alexnet(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
     """AlexNet for ``(in_channels, 224, 224)`` images, as in torchvision.
 
-    Lecture ``course/05_modern_cnns.ipynb``. torchvision's version (the "one weird trick"
+    Lecture ``course/10_modern_cnns.ipynb``. torchvision's version (the "one weird trick"
     single-GPU variant) has 64/192/384/256/256 channels instead of the paper's
     96/256/384/384/256 split over two GPUs.
 
@@ -136,7 +136,7 @@ def alexnet(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
 
 
 def alexnet_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
-    """A narrow AlexNet for ``(in_channels, 28, 28)`` images (lecture ``05_modern_cnns``).
+    """A narrow AlexNet for ``(in_channels, 28, 28)`` images (lecture ``10_modern_cnns``).
 
     The first convolution is 5x5 with stride 1 instead of 11x11 with stride 4::
 
@@ -159,7 +159,7 @@ def alexnet_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequenti
 def vgg11(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
     """VGG-11 (configuration "A", no BatchNorm) for ``(in_channels, 224, 224)`` images.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Five :func:`vgg_block` s with
+    Lecture ``course/10_modern_cnns.ipynb``. Five :func:`vgg_block` s with
     ``(num_convs, out_channels)`` = (1, 64), (1, 128), (2, 256), (2, 512), (2, 512).
 
     Args:
@@ -177,7 +177,7 @@ def vgg11(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
 
 
 def vgg11_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
-    """A narrow VGG-11 for ``(in_channels, 28, 28)`` images (lecture ``05_modern_cnns``).
+    """A narrow VGG-11 for ``(in_channels, 28, 28)`` images (lecture ``10_modern_cnns``).
 
     Still eight 3x3 convolutions, in four blocks of two since 28 can be halved only four
     times::

@@ -1,6 +1,6 @@
 """EfficientNet (Tan & Le, 2019): MBConv blocks and compound scaling.
 
-Lecture ``course/05_modern_cnns.ipynb``. An :class:`MBConv` block (from MobileNetV2)
+Lecture ``course/10_modern_cnns.ipynb``. An :class:`MBConv` block (from MobileNetV2)
 expands the channels with a 1x1 convolution, filters each channel with a depthwise
 ``k x k`` convolution, reweights the channels by squeeze-and-excitation, and projects
 back with a 1x1 convolution; a shortcut adds the input when the shape allows.
@@ -87,7 +87,7 @@ class SqueezeExcitation(nn.Module):
 
 
 class MBConv(nn.Module):
-    """Mobile inverted bottleneck with squeeze-and-excitation (lecture ``05_modern_cnns``).
+    """Mobile inverted bottleneck with squeeze-and-excitation (lecture ``10_modern_cnns``).
 
     Shapes: ``(N, in_channels, H, W)`` ->
     ``(N, out_channels, (H - 1) // stride + 1, (W - 1) // stride + 1)``.
@@ -185,7 +185,7 @@ def efficientnet_scaled(
     in_channels: int = 3,
     stochastic_depth_prob: float = 0.2,
 ) -> nn.Sequential:
-    """EfficientNet-B0 scaled in width and depth (lecture ``course/05_modern_cnns.ipynb``).
+    """EfficientNet-B0 scaled in width and depth (lecture ``course/10_modern_cnns.ipynb``).
 
     Compound scaling grows width, depth and resolution together: the paper's B1 is
     ``(1.0, 1.1)`` at 240x240, B2 ``(1.1, 1.2)`` at 260x260, B3 ``(1.2, 1.4)`` at 300x300.
@@ -213,7 +213,7 @@ def efficientnet_b0(
 ) -> nn.Sequential:
     """EfficientNet-B0 for ``(in_channels, 224, 224)`` images, as in torchvision.
 
-    Lecture ``course/05_modern_cnns.ipynb``. A stride-2 3x3 stem, the 16 MBConv blocks of
+    Lecture ``course/10_modern_cnns.ipynb``. A stride-2 3x3 stem, the 16 MBConv blocks of
     :data:`B0_STAGES`, a 1x1 convolution to 1280 channels, global average pooling::
 
         (3, 224, 224) -stem-> (32, 112, 112) -16 MBConv-> (320, 7, 7) -1x1-> (1280, 7, 7)
@@ -237,7 +237,7 @@ def efficientnet_b0_small(
 ) -> nn.Sequential:
     """EfficientNet-B0 scaled down for ``(in_channels, 28, 28)`` images.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Compound scaling run backwards:
+    Lecture ``course/10_modern_cnns.ipynb``. Compound scaling run backwards:
     ``width_mult=0.25`` and ``depth_mult=0.5`` (10 MBConv blocks); 28x28 inputs can be
     halved four times, so stage 6 keeps stride 1::
 

@@ -1,4 +1,4 @@
-"""LeNet-5 (LeCun et al., 1998) as taught in ``course/04_lenet.ipynb``.
+"""LeNet-5 (LeCun et al., 1998) as taught in ``course/07_lenet.ipynb``.
 
 The lecture's version keeps the historical choices, sigmoid activations and average
 pooling, but pads the first convolution so that 28x28 inputs (MNIST, Fashion-MNIST)
@@ -49,7 +49,7 @@ def lenet5(
     num_classes: int = 10,
     in_channels: int = 1,
 ) -> nn.Sequential:
-    """LeNet-5 for ``(in_channels, 28, 28)`` inputs (lecture ``04_lenet``).
+    """LeNet-5 for ``(in_channels, 28, 28)`` inputs (lecture ``07_lenet``).
 
     Args:
         activation: ``"sigmoid"`` (the 1998 network) or ``"relu"``.

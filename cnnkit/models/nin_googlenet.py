@@ -1,6 +1,6 @@
 """Network in Network (Lin et al., 2013) and GoogLeNet (Szegedy et al., 2014).
 
-Lecture ``course/05_modern_cnns.ipynb``. NiN replaces the dense layers by 1x1
+Lecture ``course/10_modern_cnns.ipynb``. NiN replaces the dense layers by 1x1
 convolutions (an MLP applied at every pixel) and ends with global average pooling over
 ``num_classes`` channels, so it has no fully connected layer at all. It has no
 BatchNorm, starts from He initialization, and even so leaves chance level more slowly
@@ -28,7 +28,7 @@ def nin_block(
 ) -> nn.Sequential:
     """One convolution, then two 1x1 convolutions, each followed by ReLU.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
+    Lecture ``course/10_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
     ``(N, out_channels, (H + 2 * padding - kernel_size) // stride + 1, ...)``.
     """
     return nn.Sequential(
@@ -65,7 +65,7 @@ def _nin(
 
 
 def nin(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
-    """Network in Network for ``(in_channels, 224, 224)`` images (lecture ``05_modern_cnns``).
+    """Network in Network for ``(in_channels, 224, 224)`` images (lecture ``10_modern_cnns``).
 
     The AlexNet-like layout of the d2l textbook: NiN blocks with 96, 256, 384 and
     ``num_classes`` channels, the first with an 11x11 kernel and stride 4. Not in
@@ -84,7 +84,7 @@ def nin(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
 
 
 def nin_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
-    """A narrow NiN for ``(in_channels, 28, 28)`` images (lecture ``05_modern_cnns``).
+    """A narrow NiN for ``(in_channels, 28, 28)`` images (lecture ``10_modern_cnns``).
 
     ::
 
@@ -101,7 +101,7 @@ def nin_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
 
 
 class Inception(nn.Module):
-    """Four parallel branches, concatenated along the channels (lecture ``05_modern_cnns``).
+    """Four parallel branches, concatenated along the channels (lecture ``10_modern_cnns``).
 
     Shapes: ``(N, in_channels, H, W)`` -> ``(N, c1 + c2[1] + c3[1] + c4, H, W)``.
 
@@ -148,7 +148,7 @@ def _head(in_features: int, num_classes: int, dropout: float) -> nn.Sequential:
 def googlenet(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
     """GoogLeNet (Inception v1) for ``(in_channels, 224, 224)`` images, as in torchvision.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Without the two auxiliary classifiers that
+    Lecture ``course/10_modern_cnns.ipynb``. Without the two auxiliary classifiers that
     the paper adds during training; with BatchNorm after every convolution, as torchvision::
 
         (3, 224, 224) -stem-> (192, 28, 28) -2 Inception, pool-> (480, 14, 14)
@@ -197,7 +197,7 @@ def googlenet(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential
 
 
 def googlenet_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
-    """A narrow GoogLeNet for ``(in_channels, 28, 28)`` images (lecture ``05_modern_cnns``).
+    """A narrow GoogLeNet for ``(in_channels, 28, 28)`` images (lecture ``10_modern_cnns``).
 
     Paper-style :class:`Inception` blocks (5x5 third branch), four instead of nine; as
     in GoogLeNet, the stem shrinks the images before the first Inception block::

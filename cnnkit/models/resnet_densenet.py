@@ -1,6 +1,6 @@
 """ResNet (He et al., 2015) and DenseNet (Huang et al., 2017).
 
-Lecture ``course/05_modern_cnns.ipynb``. A :class:`Residual` block adds its input to
+Lecture ``course/10_modern_cnns.ipynb``. A :class:`Residual` block adds its input to
 what its convolutions compute, ``Y = relu(f(X) + X)``; a :class:`DenseBlock`
 concatenates instead, so each layer sees the features of all the layers before it.
 
@@ -24,7 +24,7 @@ from cnnkit.models._common import check_positive_ints, conv_bn_act
 class Residual(nn.Module):
     """ResNet's basic block: two 3x3 convolutions with BatchNorm, plus a shortcut.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
+    Lecture ``course/10_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
     ``(N, out_channels, (H - 1) // stride + 1, (W - 1) // stride + 1)``. When the shape
     changes, the shortcut is a 1x1 convolution (with ``stride``) and BatchNorm, else the
     identity.
@@ -81,7 +81,7 @@ def _resnet(
 def resnet18(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
     """ResNet-18 for ``(in_channels, 224, 224)`` images, as in torchvision.
 
-    Lecture ``course/05_modern_cnns.ipynb``. 18 weight layers: the 7x7 stem convolution,
+    Lecture ``course/10_modern_cnns.ipynb``. 18 weight layers: the 7x7 stem convolution,
     four stages of two :class:`Residual` blocks (64, 128, 256, 512 channels), the last
     dense layer::
 
@@ -105,7 +105,7 @@ def resnet18(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
 
 
 def resnet18_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
-    """A narrow ResNet-18 for ``(in_channels, 28, 28)`` images (lecture ``05_modern_cnns``).
+    """A narrow ResNet-18 for ``(in_channels, 28, 28)`` images (lecture ``10_modern_cnns``).
 
     Same depth, an eighth of the channels, a 3x3 stem::
 
@@ -139,7 +139,7 @@ def _dense_layer(in_channels: int, growth_rate: int, bn_size: int) -> nn.Sequent
 class DenseBlock(nn.Module):
     """``num_convs`` bottleneck layers, each fed the concatenation of all earlier outputs.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
+    Lecture ``course/10_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
     ``(N, in_channels + num_convs * growth_rate, H, W)``.
 
     Args:
@@ -169,7 +169,7 @@ class DenseBlock(nn.Module):
 def transition_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """BN-ReLU-1x1 conv to ``out_channels``, then 2x2 average pooling with stride 2.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
+    Lecture ``course/10_modern_cnns.ipynb``. Shapes: ``(N, in_channels, H, W)`` ->
     ``(N, out_channels, H // 2, W // 2)``.
     """
     return nn.Sequential(
@@ -208,7 +208,7 @@ def _densenet(
 def densenet121(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequential:
     """DenseNet-121 (DenseNet-BC, growth rate 32) for ``(in_channels, 224, 224)`` images.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Dense blocks of 6, 12, 24 and 16 layers
+    Lecture ``course/10_modern_cnns.ipynb``. Dense blocks of 6, 12, 24 and 16 layers
     (2 convolutions each) separated by transitions, plus the stem convolution and the
     last dense layer: 121 weight layers::
 
@@ -233,7 +233,7 @@ def densenet121(*, num_classes: int = 1000, in_channels: int = 3) -> nn.Sequenti
 def densenet121_small(*, num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:
     """A narrow, shallower DenseNet-BC for ``(in_channels, 28, 28)`` images.
 
-    Lecture ``course/05_modern_cnns.ipynb``. Growth rate 8 and dense blocks of 2, 4, 6
+    Lecture ``course/10_modern_cnns.ipynb``. Growth rate 8 and dense blocks of 2, 4, 6
     and 4 layers instead of 32 and 6, 12, 24, 16::
 
         (1, 28, 28) -stem-> (16, 14, 14) -> (16, 7, 7) -> (24, 3, 3) -> (36, 1, 1)

@@ -1,4 +1,4 @@
-"""The architectures of the modern-CNN lecture side by side (``course/05_modern_cnns.ipynb``).
+"""The architectures of the modern-CNN lecture side by side (``course/10_modern_cnns.ipynb``).
 
 :data:`ARCHITECTURES` maps a display name to an :class:`Architecture` record;
 :func:`compare` tabulates parameters, MACs and shapes (computed by
@@ -105,7 +105,7 @@ def compare(
     variant: Literal["small", "imagenet"] = "small",
     size: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Parameters, MACs and shapes of some architectures (lecture ``05_modern_cnns``).
+    """Parameters, MACs and shapes of some architectures (lecture ``10_modern_cnns``).
 
     Models are built on PyTorch's ``meta`` device, so even VGG-11 costs no memory and
     no arithmetic; rows are cached, repeated calls (a widget's) are instant.

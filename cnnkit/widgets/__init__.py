@@ -19,13 +19,13 @@ of the factory.
 """
 
 from cnnkit.widgets._a11y import accessible_box as accessible_box  # not a factory (course/00)
-from cnnkit.widgets.activation_viewer import activation_viewer  # course/04_lenet.ipynb
+from cnnkit.widgets.activation_viewer import activation_viewer  # course/07_lenet.ipynb
 from cnnkit.widgets.architecture_comparer import architecture_comparer  # course/05
 from cnnkit.widgets.augmentation_viewer import augmentation_viewer  # course/06
-from cnnkit.widgets.channel_mixer import channel_mixer  # course/02_channels.ipynb
+from cnnkit.widgets.channel_mixer import channel_mixer  # course/04_channels.ipynb
 from cnnkit.widgets.conv_explorer import conv_explorer  # course/01
 from cnnkit.widgets.kernel_playground import kernel_playground  # course/01
-from cnnkit.widgets.pooling_explorer import pooling_explorer  # course/03_pooling.ipynb
+from cnnkit.widgets.pooling_explorer import pooling_explorer  # course/05_pooling.ipynb
 
 __all__ = [
     "conv_explorer",

@@ -1,4 +1,4 @@
-"""See what a trained LeNet computes: its feature maps for a test image (``04_lenet``).
+"""See what a trained LeNet computes: its feature maps for a test image (``07_lenet``).
 
 The pure part runs the layers of an ``nn.Sequential`` one after the other and keeps every
 intermediate output (:func:`layer_outputs`), names the layers whose outputs are images
@@ -213,7 +213,7 @@ def activation_viewer(
     indices: Sequence[int] | None = None,
     class_names: Sequence[str] | None = None,
 ) -> Explorer:
-    """Feature maps of a trained ``nn.Sequential`` CNN for chosen images (``04_lenet``).
+    """Feature maps of a trained ``nn.Sequential`` CNN for chosen images (``07_lenet``).
 
     Args:
         model: e.g. a trained ``cnnkit.models.lenet5()``; it is run in ``eval()`` mode.

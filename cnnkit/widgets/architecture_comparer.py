@@ -1,4 +1,4 @@
-"""The modern CNNs side by side: parameters, MACs and shapes (``course/05_modern_cnns.ipynb``).
+"""The modern CNNs side by side: parameters, MACs and shapes (``course/10_modern_cnns.ipynb``).
 
 The numbers come from :func:`cnnkit.models.compare` (cached, models built on the meta
 device); :func:`comparison_table` turns its rows into HTML and :func:`cost_figure` draws
@@ -107,7 +107,7 @@ def cost_figure(rows: Sequence[dict[str, Any]], *, title: str = "") -> Figure:
 
 
 def architecture_comparer(*, variant: Literal["small", "imagenet"] = "small") -> Explorer:
-    """Compare architectures of the zoo (``course/05_modern_cnns.ipynb``).
+    """Compare architectures of the zoo (``course/10_modern_cnns.ipynb``).
 
     Args:
         variant: ``"small"`` (``(1, 28, 28)`` inputs, 10 classes) or ``"imagenet"``

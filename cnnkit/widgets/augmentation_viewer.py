@@ -1,4 +1,4 @@
-"""Random data augmentation on a real photo (``course/06_transfer_learning.ipynb``).
+"""Random data augmentation on a real photo (``course/11_transfer_learning.ipynb``).
 
 :func:`build_augmentation` turns a few numbers into a ``torchvision.transforms.v2``
 pipeline (random resized crop, horizontal flip, rotation, colour jitter; a transform
@@ -138,7 +138,7 @@ def describe_augmentation(state: dict[str, Any], image_shape: tuple[int, ...]) -
 
 
 def augmentation_viewer(image: torch.Tensor | None = None, *, n: int = 8) -> Explorer:
-    """Explore augmentation settings on a photo (``course/06_transfer_learning.ipynb``).
+    """Explore augmentation settings on a photo (``course/11_transfer_learning.ipynb``).
 
     Args:
         image: float ``(C, H, W)`` in ``[0, 1]``; default: scikit-learn's flower photo,

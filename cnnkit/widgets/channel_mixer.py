@@ -1,6 +1,6 @@
 """Channel mixer: a 1x1 convolution on an RGB photo, as a matrix of sliders.
 
-Used in ``course/02_channels.ipynb``. A 1x1 convolution with ``c_i = 3`` input and ``c_o``
+Used in ``course/04_channels.ipynb``. A 1x1 convolution with ``c_i = 3`` input and ``c_o``
 output channels is a ``c_o x 3`` matrix ``K``: at every pixel, output channel ``o`` is
 ``K[o, 0]*R + K[o, 1]*G + K[o, 2]*B``. The widget shows the three input channels, each
 output channel, and the output channels recombined as a colour image, and checks on every
@@ -50,7 +50,7 @@ _NAMES = "RGB"
 def mix_channels(X: torch.Tensor, K: torch.Tensor) -> tuple[torch.Tensor, float]:
     """A 1x1 convolution as a matrix product, and its distance to ``F.conv2d``.
 
-    Introduced in ``course/02_channels.ipynb``.
+    Introduced in ``course/04_channels.ipynb``.
 
     Args:
         X: image, shape ``(c_i, h, w)``.
@@ -109,7 +109,7 @@ def channel_mixer(
 ) -> Explorer:
     """Mix the colour channels of a photo with a 1x1 convolution.
 
-    Introduced in ``course/02_channels.ipynb``.
+    Introduced in ``course/04_channels.ipynb``.
 
     Args:
         image: ``"flower"`` or ``"china"`` (:func:`cnnkit.data.sample_image`).

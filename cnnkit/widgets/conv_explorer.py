@@ -1,6 +1,6 @@
 """Convolution explorer: which input cells one output cell reads, and the output shape.
 
-Used in ``course/01_convolutions_padding_stride.ipynb``. Pick the input size, kernel size,
+Used in ``course/02_convolutions_padding_stride.ipynb``. Pick the input size, kernel size,
 padding, stride and dilation, then an output cell (or press play to walk through them):
 the padded input is drawn with the zero padding shaded and the cells that output cell
 reads in orange; the output shape is worked out with the formula and compared with what
@@ -61,7 +61,7 @@ def receptive_cells(
 
     Output cell ``(i, j)`` multiplies kernel entry ``(a, b)`` with padded input cell
     ``(i*s_h + a*d_h, j*s_w + b*d_w)``; subtract the padding to get input coordinates.
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         row: output row ``i``.
@@ -147,7 +147,7 @@ def conv_state(
 ) -> dict:
     """Everything the convolution explorer shows for one setting and one output cell.
 
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         input_hw: ``(n_h, n_w)``.
@@ -282,7 +282,7 @@ def conv_explorer(
 ) -> Explorer:
     """Explore how kernel size, padding, stride and dilation shape a convolution.
 
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         input_size: ``n`` or ``(n_h, n_w)``, each in 1..10.

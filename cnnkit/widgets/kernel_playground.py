@@ -1,6 +1,6 @@
 """Kernel playground: a hand-made 3x3 kernel applied to a real photo, before and after.
 
-Used in ``course/01_convolutions_padding_stride.ipynb``. Pick a classic kernel (edges,
+Used in ``course/02_convolutions_padding_stride.ipynb``. Pick a classic kernel (edges,
 Sobel, Laplacian, blur, sharpen, emboss) or type your own into the 3x3 grid; the photo is
 convolved (``F.conv2d``, zero padding 1, so the output has the input's size) in grey or
 per colour channel.
@@ -67,7 +67,7 @@ def downscale(image: torch.Tensor, width: int) -> torch.Tensor:
 def apply_kernel(X: torch.Tensor, K: torch.Tensor, *, grey: bool = True) -> torch.Tensor:
     """Cross-correlate an RGB image with one ``(k, k)`` kernel (odd ``k``), size kept.
 
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         X: image, shape ``(3, H, W)``.
@@ -145,7 +145,7 @@ def describe_kernel(state: dict, *, image: str = "flower") -> dict[str, str]:
 def kernel_playground(*, image: str = "flower", width: int = 160, scale: int = 2) -> Explorer:
     """Apply a preset or hand-edited 3x3 kernel to a real photo.
 
-    Introduced in ``course/01_convolutions_padding_stride.ipynb``.
+    Introduced in ``course/02_convolutions_padding_stride.ipynb``.
 
     Args:
         image: ``"flower"`` or ``"china"`` (:func:`cnnkit.data.sample_image`).

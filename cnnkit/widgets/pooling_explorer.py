@@ -1,6 +1,6 @@
 """Pooling explorer: max, average and min pooling on a small grid of numbers and on a photo.
 
-Used in ``course/03_pooling.ipynb``. Pick the mode, window, stride and padding, then an
+Used in ``course/05_pooling.ipynb``. Pick the mode, window, stride and padding, then an
 output cell: the padded grid is drawn with the chosen window highlighted, the output grid
 with the pooled numbers, and a downscaled photo before and after pooling (each colour
 channel pooled on its own). Every redraw checks the result against ``nn.MaxPool2d`` /
@@ -49,7 +49,7 @@ def pool(X: torch.Tensor, mode: str, window: int, stride: int, padding: int = 0)
 
     Padding is ``-inf`` for max, ``+inf`` for min (it never wins) and zeros for average
     (counted in the mean, like ``nn.AvgPool2d``'s default). Introduced in
-    ``course/03_pooling.ipynb``.
+    ``course/05_pooling.ipynb``.
 
     Args:
         X: float input, shape ``(..., n_h, n_w)``; each leading index is pooled on its own.
@@ -97,7 +97,7 @@ def pool_state(
 ) -> dict:
     """What the pooling explorer shows of its number grid, for one setting and output cell.
 
-    Introduced in ``course/03_pooling.ipynb``.
+    Introduced in ``course/05_pooling.ipynb``.
 
     Args:
         grid: the numbers, ``(n, n)``.
@@ -183,7 +183,7 @@ def pooling_explorer(
 ) -> Explorer:
     """Explore max, average and min pooling, with padding and stride.
 
-    Introduced in ``course/03_pooling.ipynb``.
+    Introduced in ``course/05_pooling.ipynb``.
 
     Args:
         grid_size: the number grid is ``grid_size x grid_size``, 2..10.
