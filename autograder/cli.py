@@ -124,9 +124,16 @@ def cmd_export(course: Course, args: argparse.Namespace) -> int:
     plugin = PerCellCsvExportPlugin(
         to=str(dest), assignment=args.assignment or [], parent=course.api()
     )
+    from autograder.report import ungraded_answers
+
     with course.gradebook() as gb:
         plugin.export(gb)
+        pending = sum(ungraded_answers(gb, a) for a in
+                      (args.assignment or [a.name for a in gb.assignments]))
     print(f"per-student, per-test-cell points written to {dest}")
+    if pending:
+        print(f"{pending} written answers are not graded yet: empty in the CSV and 0 in the "
+              "totals until graded (formgrader, Manual Grading)")
     return 0
 
 

@@ -152,8 +152,9 @@ def static_checks(notebook: Path) -> list[Check]:
         )
     )
     if written:  # listed last: the checks above keep their places
-        checks.append(Check(f"{name}: {len(written)} written answers to grade by hand "
-                            f"({len(schemes)} rubrics)", True, ", ".join(written)))
+        plural = "s" * (len(written) != 1), "s" * (len(schemes) != 1)
+        checks.append(Check(f"{name}: {len(written)} written answer{plural[0]} to grade by "
+                            f"hand ({len(schemes)} rubric{plural[1]})", True, ", ".join(written)))
     return checks
 
 

@@ -61,8 +61,11 @@ def _cli(course: Course, *args: str) -> int:
     return main(["--root", str(course.root), *args])
 
 
-def _export(course: Course) -> dict[str, dict[str, str]]:
-    assert _cli(course, "export") == 0
+def _export(course: Course, said: str = "") -> dict[str, dict[str, str]]:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert _cli(course, "export") == 0
+    assert said in buffer.getvalue(), buffer.getvalue()
     with (course.root / "grades.csv").open() as f:
         return {row["student_id"]: row for row in csv.DictReader(f)}
 
@@ -140,7 +143,7 @@ def test_the_rubric_reaches_the_grader_but_never_the_student(course, first_gradi
 
 
 def test_manual_grades_count_survive_a_regrade_and_are_exported(course, first_grading):
-    before = _export(course)
+    before = _export(course, "2 written answers are not graded yet: empty in the CSV")
     assert before["(max)"][f"{ASSIGNMENT}/auto"] == "23.0"
     assert before["(max)"][f"{ASSIGNMENT}/manual"] == "5.0"
     assert before["(max)"][f"{ASSIGNMENT}/total"] == "28.0"
@@ -207,6 +210,7 @@ def test_validate_refuses_a_rubric_the_grader_would_never_see(tmp_path):
     assert all(c.ok for c in checks), [c.line() for c in checks if not c.ok]
     listed = next(c for c in checks if "written answers to grade by hand" in c.name)
     assert "written_border_pixels (2)" in listed.detail
+    assert listed.name.endswith("2 written answers to grade by hand (2 rubrics)")
     nb = nbformat.read(source, as_version=4)
     answer = next(c for c in nb.cells if c.metadata.nbgrader.get("grade_id") ==
                   "written_border_pixels")
