@@ -4,8 +4,10 @@ These follow D2L chapter 7: slow, but every output element is computed the way t
 lecture draws it. ``tests/test_ops.py`` checks each one against ``torch.nn.functional``.
 Use ``nn.Conv2d`` / ``nn.MaxPool2d`` for real work.
 
-Lecture notebooks: ``course/02_convolutions_padding_stride.ipynb`` (:func:`corr2d`,
-:func:`conv2d_naive`), ``course/04_channels.ipynb`` (multiple channels, 1x1 convolution)
+Lecture notebooks: ``course/02_convolutions_padding_stride.ipynb`` (:func:`corr2d`),
+``course/03_convolution_layer_by_hand.ipynb`` (:func:`conv2d_naive`, checked against a
+convolution layer written with loops), ``course/04_channels.ipynb`` (multiple channels, 1x1
+convolution)
 and ``course/05_pooling.ipynb`` (:func:`pool2d`).
 """
 
@@ -192,7 +194,7 @@ def conv2d_naive(
     Computes what ``F.conv2d(X[None], K, padding=..., stride=..., dilation=...)[0]``
     computes (without bias). ``padding="same"`` pads like PyTorch: an odd total puts the
     extra row/column on the bottom/right. Introduced in
-    ``course/02_convolutions_padding_stride.ipynb``.
+    ``course/03_convolution_layer_by_hand.ipynb``.
 
     Args:
         X: input, shape ``(c_i, n_h, n_w)``, or ``(n_h, n_w)`` with a 2-D ``K``.
