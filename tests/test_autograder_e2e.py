@@ -3,7 +3,7 @@
 A temporary course gets the repository's config and assignments; the example students'
 answers become submissions in an LMS-style zip; then collect, grade, feedback, export
 and report run as an instructor would run them, and every student's score is asserted
-exactly. (Twenty notebooks run in real kernels: five assignments, four students.)
+exactly. (24 notebooks run in real kernels: six assignments, four students.)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ ASSIGNMENTS = [
     "ps3_lenet_variants",
     "ps4_channels",
     "ps5_backprop",
+    "ps6_transfer_learning",
 ]
 # The examples' scores (autograder/examples/README.md says why each student loses points).
 EXPECTED = {
@@ -38,6 +39,7 @@ EXPECTED = {
     "ps3_lenet_variants": {"alice": 19, "bob": 12, "carol": 6, "dan": 0},
     "ps4_channels": {"alice": 14, "bob": 6, "carol": 3, "dan": 0},
     "ps5_backprop": {"alice": 25, "bob": 9, "carol": 10, "dan": 0},
+    "ps6_transfer_learning": {"alice": 28, "bob": 19, "carol": 20, "dan": 0},
 }
 MAX = {  # the tests' points; written answers add WRITTEN (graded by hand, so not here yet)
     "ps1_output_shapes": 23,
@@ -45,6 +47,7 @@ MAX = {  # the tests' points; written answers add WRITTEN (graded by hand, so no
     "ps3_lenet_variants": 19,
     "ps4_channels": 14,
     "ps5_backprop": 25,
+    "ps6_transfer_learning": 28,
 }
 WRITTEN = {
     "ps1_output_shapes": 5,
@@ -52,6 +55,7 @@ WRITTEN = {
     "ps3_lenet_variants": 2,
     "ps4_channels": 4,
     "ps5_backprop": 0,
+    "ps6_transfer_learning": 0,
 }
 # Written answers the examples wrote (the others left the stub: "No response.", 0 points).
 ANSWERED = {"alice": 4, "bob": 1, "carol": 0, "dan": 0}
@@ -188,7 +192,7 @@ def test_export_has_every_test_cell_and_totals_that_match_the_gradebook(course):
         assert (row["manual"] == "") == (answered > 0)
     assert by_student["dan"]["ps1_output_shapes/written_border_pixels"] == "0.0"
     assert by_student["alice"]["ps1_output_shapes/written_border_pixels"] == ""
-    assert float(by_student["alice"]["total"]) == float(by_student["alice"]["auto"]) == 100.0
+    assert float(by_student["alice"]["total"]) == float(by_student["alice"]["auto"]) == 128.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_output_shape_examples"]) == 0.0
     assert float(by_student["bob"]["ps1_output_shapes/test_conv_params_examples"]) == 1.0
 

@@ -16,7 +16,8 @@ from autograder.submissions import EXAMPLES, example_students, parse_answers
 from cnnkit.checks import forbidden_used
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ["ps1_output_shapes", "ps2_pooling_as_convolution", "ps4_channels", "ps5_backprop"]
+ASSIGNMENTS = ["ps1_output_shapes", "ps2_pooling_as_convolution", "ps4_channels", "ps5_backprop",
+               "ps6_transfer_learning"]
 
 
 def _test_cells(assignment: str) -> list[str]:

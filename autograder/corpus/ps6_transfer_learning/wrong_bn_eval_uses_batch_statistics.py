@@ -1,0 +1,17 @@
+"""batch_norm_2d that normalizes with the batch's statistics in evaluation mode too."""
+# kind: wrong
+# fails: test_batch_norm_2d_eval test_batch_norm_2d_random test_batch_norm_2d_single_value
+
+# %% batch_norm_2d
+def batch_norm_2d(X, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    N, C, H, W = X.shape
+    n = N * H * W
+    if training and n == 1:
+        raise ValueError("more than one value per channel needed")
+    mean = X.mean(dim=(0, 2, 3))
+    var = X.var(dim=(0, 2, 3), unbiased=False)
+    if training:
+        running_mean = (1 - momentum) * running_mean + momentum * mean
+        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    Y = (X - mean.view(1, C, 1, 1)) / torch.sqrt(var.view(1, C, 1, 1) + eps)
+    return gamma.view(1, C, 1, 1) * Y + beta.view(1, C, 1, 1), running_mean, running_var

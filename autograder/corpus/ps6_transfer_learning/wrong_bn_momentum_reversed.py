@@ -1,0 +1,19 @@
+"""batch_norm_2d that weights the running statistics by momentum and the batch by 1 - momentum."""
+# kind: wrong
+# fails: test_batch_norm_2d_training test_batch_norm_2d_random
+
+# %% batch_norm_2d
+def batch_norm_2d(X, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    N, C, H, W = X.shape
+    if training:
+        n = N * H * W
+        if n == 1:
+            raise ValueError("more than one value per channel needed")
+        mean = X.mean(dim=(0, 2, 3))
+        var = X.var(dim=(0, 2, 3), unbiased=False)
+        running_mean = momentum * running_mean + (1 - momentum) * mean
+        running_var = momentum * running_var + (1 - momentum) * var * n / (n - 1)
+    else:
+        mean, var = running_mean, running_var
+    Y = (X - mean.view(1, C, 1, 1)) / torch.sqrt(var.view(1, C, 1, 1) + eps)
+    return gamma.view(1, C, 1, 1) * Y + beta.view(1, C, 1, 1), running_mean, running_var

@@ -1,0 +1,1 @@
+"""dan: hands in the student version untouched."""
