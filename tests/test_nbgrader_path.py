@@ -44,6 +44,7 @@ BIN = Path(sys.executable).parent
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 STUDENTS = ("alice", "bob", "hostile")
 MAX = 23.0
+WRITTEN = 5.0  # ps1's two written answers, graded by hand: part of the maximum shown
 
 # All wrong (right types, wrong values), then an attack on the kernel that decides the
 # tests in plain nbgrader: every later cell loses its asserts, comparisons always agree.
@@ -124,7 +125,8 @@ def _nbgrader_autograde(root: Path, *args: str, env: dict[str, str] | None = Non
 
 
 def _per_cell(root: Path, students=STUDENTS) -> dict[str, dict[str, float | None]]:
-    """Each student's auto scores per test cell, from the copy's gradebook."""
+    """Each student's auto scores per test cell, from the copy's gradebook (written
+    answers, markdown cells that wait for a person, are not test cells)."""
     table = {}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for student in students:
@@ -132,7 +134,8 @@ def _per_cell(root: Path, students=STUDENTS) -> dict[str, dict[str, float | None
                 notebook = gb.find_submission_notebook(Path(NOTEBOOK).stem, ASSIGNMENT, student)
             except MissingEntry:
                 continue
-            table[student] = {g.name: g.auto_score for g in notebook.grades}
+            table[student] = {g.name: g.auto_score for g in notebook.grades
+                              if g.cell_type == "code"}
     return table
 
 
@@ -245,7 +248,7 @@ def test_formgrader_autograde_button_records_the_graders_scores(built, ours, tmp
                 assert "Successfully autograded" in text, f"{text}\n{lab.log_tail()}"
                 modal.locator(".modal-footer button").click()
                 modal.wait_for(state="detached", timeout=30_000)
-                score = f"{_totals(ours)[student]:g} / {MAX:g}"
+                score = f"{_totals(ours)[student]:g} / {MAX + WRITTEN:g}"
                 row.locator("td.score", has_text=score).wait_for(timeout=30_000)
         finally:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
