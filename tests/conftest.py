@@ -45,7 +45,7 @@ def lab(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} not found: the browser and accessibility tests need Debian's "
-            "Chromium. Run `apt-get install chromium` (as root; .ci/run does it), or set "
+            "Chromium. Run `apt-get install chromium` (as root, `make test` does it), or set "
             "CNNKIT_SKIP_BROWSER=1 to skip them explicitly.",
             pytrace=False,
         )

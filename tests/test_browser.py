@@ -7,7 +7,7 @@ rendered (no "Error displaying widget", none left at "Loading widget..."), and t
 the first widget's slider changes what that widget shows. A screenshot of each notebook is saved to
 ``test-artifacts/screenshots/<notebook>.png`` (git-ignored), pass or fail.
 
-Needs ``/usr/bin/chromium``: ``apt-get install chromium`` (``.ci/run`` installs it). Where
+Needs ``/usr/bin/chromium``: ``apt-get install chromium`` (``make test`` installs it as root). Where
 no browser can be installed, ``CNNKIT_SKIP_BROWSER=1`` skips this module explicitly; CI
 never sets it, and without it a missing browser is a failure, not a skip.
 """

@@ -1,7 +1,7 @@
 """The gradebook on a real PostgreSQL server (``--db postgresql://...``), several graders.
 
 The fixture starts a throw-away server on localhost (Debian's ``postgresql`` package, which
-``.ci/run`` installs): ``initdb`` into a temporary folder, ``pg_ctl start`` on a free port,
+``make test`` installs as root): ``initdb`` into a temporary folder, ``pg_ctl start`` on a free port,
 stopped at the end. Two grader processes then write one gradebook at the same time.
 """
 
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def _pg_bin() -> Path:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not found:
-        pytest.fail("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
+        pytest.fail("PostgreSQL is not installed: apt-get install postgresql (make test does, as root)")
     return found[-1].parent
 
 
