@@ -11,10 +11,7 @@ stops a batch): submissions run in sandboxes, in parallel workers
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
-import subprocess
 import sys
 from concurrent.futures import as_completed
 from pathlib import Path
@@ -26,42 +23,12 @@ from autograder.late import sync_due_dates
 from autograder.names import UnsafeStudentId, check_student_id, student_id_problem
 from autograder.plan import Plan
 from autograder.record import GradeResult, already_graded, record
-from autograder.sandbox import Limits, SandboxUnavailable, check
+from autograder.sandbox import Limits, SandboxUnavailable, check, describe_device
 from autograder.worker import grade_submission
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 __all__ = ["GradeResult", "build", "describe_device", "feedback", "grade", "scores"]
-
-
-def _gpu_name() -> str:
-    """The first NVIDIA GPU's model from the driver, without importing torch (2-3 s)."""
-    for info in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):
-        with contextlib.suppress(OSError):
-            for line in info.read_text().splitlines():
-                if line.startswith("Model:"):
-                    return line.split(":", 1)[1].strip()
-    if Path("/dev/nvidiactl").exists() and shutil.which("nvidia-smi"):
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                                 capture_output=True, text=True, timeout=20).stdout
-            return out.strip().splitlines()[0] if out.strip() else ""
-    return ""
-
-
-def describe_device() -> str:
-    """Where the test cells run: the GPU's name when the machine has one (the sandbox passes
-    it through and ps3's tests use it), else the CPU's model."""
-    name = _gpu_name()
-    if name:
-        return f"cuda ({name})"
-    model = "cpu"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = f"cpu ({line.split(':', 1)[1].strip()})"
-                break
-    return model
 
 
 _ERROR_LINE = re.compile(r"\b(\w+(?:Error|Exception|Timeout)\b: .+)")

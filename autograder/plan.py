@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.course import Course, CourseError
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, describe_device
 from autograder.worker import init_worker, run_trusted
 
 __all__ = ["Plan"]
@@ -42,8 +42,6 @@ class Plan:
     @classmethod
     def make(cls, course: Course, assignment: str, *, workers: int | None, unsafe: bool,
              timeout: int | None, limits: Limits | None, sandbox: str) -> Plan:
-        from autograder.grading import describe_device
-
         workers = workers or os.cpu_count() or 1
         if workers < 1:
             raise CourseError(f"--workers must be at least 1, not {workers}")

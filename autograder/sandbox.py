@@ -35,7 +35,7 @@ from pathlib import Path
 
 import psutil
 
-__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "check", "acquire_slot"]
+__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "acquire_slot", "check", "describe_device"]
 
 BASE_UID = 62000
 MAX_SLOTS = 64
@@ -68,6 +68,36 @@ def _python_roots() -> list[Path]:
     roots.add(real)
     usr = Path("/usr")
     return sorted(r for r in roots if r != usr and usr not in r.parents and r != Path("/"))
+
+
+def _gpu_name() -> str:
+    """The first NVIDIA GPU's model from the driver, without importing torch (2-3 s)."""
+    for info in sorted(Path("/proc/driver/nvidia/gpus").glob("*/information")):
+        with contextlib.suppress(OSError):
+            for line in info.read_text().splitlines():
+                if line.startswith("Model:"):
+                    return line.split(":", 1)[1].strip()
+    if Path("/dev/nvidiactl").exists() and shutil.which("nvidia-smi"):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=20).stdout
+            return out.strip().splitlines()[0] if out.strip() else ""
+    return ""
+
+
+def describe_device() -> str:
+    """Where the test cells run: the GPU's name when the machine has one (the sandbox passes
+    it through and ps3's tests use it), else the CPU's model."""
+    name = _gpu_name()
+    if name:
+        return f"cuda ({name})"
+    model = "cpu"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = f"cpu ({line.split(':', 1)[1].strip()})"
+                break
+    return model
 
 
 def _gpu_devices() -> list[str]:
