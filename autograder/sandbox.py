@@ -30,10 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from autograder.limits import Limits  # re-exported: the sandbox's limits live there
 
 __all__ = ["Limits", "Sandbox", "SandboxUnavailable", "acquire_slot", "check", "describe_device"]
 
@@ -44,19 +45,6 @@ _LOCKS = Path(tempfile.gettempdir()) / "cnn-course-sandbox"
 
 class SandboxUnavailable(RuntimeError):
     """No sandbox can be made here; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one submission's sandbox."""
-
-    memory_mb: int = 4096  # resident memory of all its processes (watched by the worker)
-    address_space_mb: int = 16384  # per process (RLIMIT_AS); CUDA builds map a lot
-    cpu_seconds: int = 1800  # per process (RLIMIT_CPU)
-    processes: int = 256  # threads included (RLIMIT_NPROC, counted per uid)
-    file_mb: int = 128  # largest file it may write (RLIMIT_FSIZE)
-    tmp_mb: int = 512  # the tmpfs holding its work folder and /tmp
-    open_files: int = 1024
 
 
 def _python_roots() -> list[Path]:
