@@ -1,6 +1,10 @@
 """Run one notebook, cell by cell, with its kernel in a sandbox (``autograder/sandbox.py``).
 
-nbclient drives the kernel from the grader's side over Unix sockets. What the grader adds:
+nbclient drives the kernel from the grader's side over Unix sockets. The kernel starts through
+jupyter_client's supported seams: the kernel spec (``SandboxKernelSpecManager``) names the
+``autograder-sandbox`` provisioner (``SandboxProvisioner``, an entry point in pyproject.toml),
+which wraps the kernel's command in the sandbox, and asks for interrupts by message.
+What the grader adds:
 - a kernel that dies (``os._exit``, a limit) ends the run with the cells before it kept;
 - a cell that runs past the per-cell timeout is interrupted and the next cell runs;
 - a watchdog kills the sandbox when its processes' resident memory or the whole run's
@@ -19,17 +23,23 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import psutil
+from ipykernel.kernelspec import RESOURCES, get_kernel_dict
 from jupyter_client import AsyncKernelManager
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.kernelspec import (NATIVE_KERNEL_NAME, KernelSpec, KernelSpecManager,
+                                        NoSuchKernel)
+from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from autograder.sandbox import Limits, Sandbox
 from cnnkit.observe import ENV_VAR, MIME
 
-__all__ = ["RunResult", "run_notebook"]
+__all__ = ["RunResult", "SandboxProvisioner", "run_notebook"]
 
 MAX_OBSERVATION_BYTES = 16 * 2**20
 
@@ -47,12 +57,39 @@ class RunResult:
     leftover_processes: int = 0
 
 
+PROVISIONER = "autograder-sandbox"  # entry point in pyproject.toml -> SandboxProvisioner
+
+
+class SandboxKernelSpecManager(KernelSpecManager):
+    """Kernel specs for the grader: only ``python3``, ipykernel in this very interpreter (the
+    one ``sandbox.check`` proves the sandbox can run), started by ``SandboxProvisioner`` and
+    interrupted by an ``interrupt_request`` message (a signal would reach the sandbox's
+    launcher, not the kernel)."""
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        if kernel_name not in {"python", NATIVE_KERNEL_NAME}:
+            raise NoSuchKernel(f"the grader runs only the {NATIVE_KERNEL_NAME} kernel, "
+                               f"not {kernel_name!r}")
+        spec = self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+        spec.metadata = {**spec.metadata, "kernel_provisioner": {"provisioner_name": PROVISIONER}}
+        spec.interrupt_mode = "message"
+        if not KernelProvisionerFactory.instance().is_provisioner_available(spec):
+            raise LookupError(
+                f"the kernel provisioner {PROVISIONER!r} is not registered with jupyter_client: "
+                f"reinstall the project (.venv/bin/pip install -e .) so that its entry point "
+                f"in pyproject.toml is installed"
+            )
+        return spec
+
+
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernel command runs inside the slot's sandbox."""
+    """A kernel manager whose kernel runs in ``sandbox`` (through ``SandboxProvisioner``),
+    talking over Unix sockets in ``run_dir``, with ``env`` as its environment."""
 
     def __init__(self, *, sandbox: Sandbox, run_dir: Path, env: dict[str, str], **kw):
         super().__init__(transport="ipc", ip=str(run_dir / "kernel"),
-                         connection_file=str(run_dir / "kernel.json"), **kw)
+                         connection_file=str(run_dir / "kernel.json"),
+                         kernel_spec_manager=SandboxKernelSpecManager(), **kw)
         self.sandbox, self.run_dir, self.kernel_env = sandbox, run_dir, env
         self.stderr_file = tempfile.TemporaryFile()  # outside the sandbox's view
 
@@ -63,31 +100,29 @@ class SandboxKernelManager(AsyncKernelManager):
         lines = self.stderr_file.read().decode(errors="replace").strip().splitlines()
         return lines[-1] if lines else ""
 
-    def format_kernel_cmd(self, extra_arguments=None):
-        return self.sandbox.prefix(self.run_dir, self.kernel_env) + super().format_kernel_cmd(
-            extra_arguments
-        )
 
-    def write_connection_file(self, **kwargs):
-        result = super().write_connection_file(**kwargs)
-        self.sandbox.give(Path(self.connection_file))
-        return result
+class SandboxProvisioner(LocalProvisioner):
+    """jupyter_client's local provisioner, with the kernel's command run inside the sandbox
+    of its kernel manager (``self.parent``, a ``SandboxKernelManager``)."""
 
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        kw["cwd"] = None
-        kw["stdout"] = subprocess.DEVNULL  # the kernel's banner
-        kw["stderr"] = self.stderr_file
-        if self.sandbox.unsafe:  # no bwrap to clear it: give the kernel our clean environment
-            kw["env"] = {**self.sandbox.base_env(), **self.kernel_env}
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        km = self.parent
+        if not isinstance(km, SandboxKernelManager):
+            raise RuntimeError(f"the {PROVISIONER!r} kernel provisioner starts only the grader's "
+                               f"kernels (autograder.runner.run_notebook), not {type(km).__name__}'s")
+        kwargs = await super().pre_launch(**kwargs)  # writes the connection file
+        km.sandbox.give(Path(km.connection_file))
+        kwargs["cmd"] = km.sandbox.prefix(km.run_dir, km.kernel_env) + kwargs["cmd"]
+        return kwargs
 
-    async def _async_interrupt_kernel(self):
-        # A signal would reach bwrap, not the kernel: ask the kernel to interrupt itself.
-        msg = self.session.msg("interrupt_request", content={})
-        self._connect_control_socket()
-        self.session.send(self._control_socket, msg)
-
-    interrupt_kernel = _async_interrupt_kernel
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        km = self.parent
+        kwargs["cwd"] = None  # bwrap chooses the kernel's folder
+        kwargs["stdout"] = subprocess.DEVNULL  # the kernel's banner
+        kwargs["stderr"] = km.stderr_file
+        if km.sandbox.unsafe:  # no bwrap to clear it: give the kernel our clean environment
+            kwargs["env"] = {**km.sandbox.base_env(), **km.kernel_env}
+        return await super().launch_kernel(cmd, **kwargs)
 
 
 class _CappedClient(NotebookClient):
@@ -128,29 +163,35 @@ class _CappedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+def _kernel_tree(km: SandboxKernelManager) -> list[psutil.Process]:
+    """The processes to watch and kill besides the slot uid's: where the sandbox has no uid of
+    its own (a grader that is not root, or ``unsafe``), the kernel's launcher and everything
+    below it, detached ones included (they stay in bwrap's PID namespace); else none."""
+    process = getattr(km.provisioner, "process", None)
+    if km.sandbox.switch_user or process is None:
+        return []
+    try:
+        root = psutil.Process(process.pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
 class _Watchdog(threading.Thread):
     """Kills the sandbox when its memory or the run's wall time passes the limit."""
 
-    def __init__(self, sandbox: Sandbox, limits: Limits, deadline_s: float, kernel_pid):
+    def __init__(self, sandbox: Sandbox, limits: Limits, deadline_s: float,
+                 km: SandboxKernelManager):
         super().__init__(daemon=True)
-        self.sandbox, self.limits, self.kernel_pid = sandbox, limits, kernel_pid
+        self.sandbox, self.limits, self.km = sandbox, limits, km
         self.deadline = time.monotonic() + deadline_s
         self.reason = ""
         self.peak_mb = 0.0
         self.stop = threading.Event()
 
-    def _extra(self) -> list[psutil.Process]:
-        if self.sandbox.switch_user:
-            return []
-        try:  # no uid of its own: watch the kernel's process tree
-            root = psutil.Process(self.kernel_pid())
-            return [root, *root.children(recursive=True)]
-        except (psutil.Error, TypeError, ValueError):
-            return []
-
     def run(self) -> None:
         while not self.stop.wait(0.25):
-            extra = self._extra()
+            extra = _kernel_tree(self.km)
             mb = self.sandbox.resident_mb(extra)
             self.peak_mb = max(self.peak_mb, mb)
             if mb > self.limits.memory_mb:
@@ -164,11 +205,7 @@ class _Watchdog(threading.Thread):
 
 async def _execute(client: _CappedClient, km: SandboxKernelManager, result: RunResult,
                    sandbox: Sandbox, limits: Limits, deadline_s: float, timeout: int) -> None:
-    def kernel_pid():
-        process = getattr(km.provisioner, "process", None)
-        return process.pid if process else None
-
-    dog = _Watchdog(sandbox, limits, deadline_s, kernel_pid)
+    dog = _Watchdog(sandbox, limits, deadline_s, km)
     start = time.perf_counter()
     try:
         async with client.async_setup_kernel():
@@ -226,7 +263,7 @@ def run_notebook(
     try:
         asyncio.run(_execute(client, km, result, sandbox, sandbox.limits, deadline_s, timeout))
     finally:
-        result.leftover_processes = sandbox.kill_all()
+        result.leftover_processes = sandbox.kill_all(_kernel_tree(km))
         sandbox.remove_run_dir(run_dir)
         km.stderr_file.close()
     result.truncated = dict(client.dropped)

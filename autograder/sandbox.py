@@ -26,6 +26,7 @@ import fcntl
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -36,11 +37,16 @@ import psutil
 
 from autograder.limits import Limits  # re-exported: the sandbox's limits live there
 
-__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "acquire_slot", "check", "describe_device"]
+__all__ = ["Limits", "Sandbox", "SandboxUnavailable", "acquire_slot", "check", "describe_device",
+           "lock_dir"]
 
 BASE_UID = 62000
 MAX_SLOTS = 64
-_LOCKS = Path(tempfile.gettempdir()) / "cnn-course-sandbox"
+# Not TMPDIR: a slot's uid is the whole machine's, so every grader must see the same locks.
+LOCK_BASE = Path("/tmp")
+KILL_ROUNDS = 3  # kill, wait, look again: catches what forked while the first kill landed
+KILL_WAIT_S = 10.0
+KILL_SLICE_S = 0.1
 
 
 class SandboxUnavailable(RuntimeError):
@@ -105,6 +111,7 @@ class Sandbox:
         self.slot, self.limits, self.unsafe = slot, limits, unsafe
         self.switch_user = os.geteuid() == 0 and not unsafe
         self.uid = BASE_UID + slot if self.switch_user else os.geteuid()
+
     def prefix(self, run_dir: Path, env: dict[str, str]) -> list[str]:
         """Arguments to put before the kernel's own command."""
         lim = self.limits
@@ -198,21 +205,23 @@ class Sandbox:
         return found
 
     def kill_all(self, extra: list[psutil.Process] = ()) -> int:
-        """Kill every process of the slot (and ``extra``) and reap them; returns how many
-        were alive. Reaping matters: zombies still count against the uid's process limit."""
-        procs = [p for p in self.processes() + list(extra) if _alive(p)]
+        """Kill every process of the slot (and ``extra``) and wait for them to end; returns
+        how many were alive. A process forked between the listing and the kill is caught by
+        the next round. Zombies that are this process's children (the sandbox's launchers,
+        orphans it inherited as subreaper) are reaped: they still count against the uid's
+        process limit."""
         reap_children()
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                proc.send_signal(signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            reap_children()
-            if not any(_alive(p) for p in self.processes() + list(extra)):
+        killed: set[psutil.Process] = set()
+        for _round in range(KILL_ROUNDS):
+            procs = [p for p in [*self.processes(), *extra] if p not in killed and _alive(p)]
+            if not procs:
                 break
-            time.sleep(0.05)
-        reap_children()
-        return len(procs)
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    proc.send_signal(signal.SIGKILL)
+            killed.update(procs)
+            _wait_ended(procs, KILL_WAIT_S)
+        return len(killed)
 
     def resident_mb(self, extra: list[psutil.Process] = ()) -> float:
         """Memory of the slot's processes in MB: the sum of RSS, or, when that passes the
@@ -258,6 +267,24 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
+def _wait_ended(procs: list[psutil.Process], timeout: float) -> None:
+    """Wait (``psutil.wait_procs``) until ``procs`` have ended, reaping our children.
+
+    psutil waits for a process that is not our child until its pid is gone, but a killed
+    orphan stays a zombie until its new parent reaps it: this process when it is a subreaper
+    (then nobody else will), or init. So the wait goes in short slices, with our children
+    reaped between them, and a zombie counts as ended.
+    """
+    deadline = time.monotonic() + timeout
+    while procs := [p for p in procs if _alive(p)]:
+        reap_children()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        _gone, procs = psutil.wait_procs(procs, timeout=min(KILL_SLICE_S, left))
+    reap_children()
+
+
 def become_subreaper() -> None:
     """Orphans of this process's children come to it (PR_SET_CHILD_SUBREAPER), so that
     what a sandbox leaves behind is reaped here, not left as zombies to a container's
@@ -279,12 +306,41 @@ def reap_children() -> None:
             return
 
 
+def lock_dir() -> Path:
+    """The folder of the slot locks: one per user (``/tmp/cnn-course-sandbox-<euid>``), mode
+    0700, so that graders running as another user neither block nor take ours.
+
+    Raises:
+        SandboxUnavailable: when the path exists but is not a folder of ours (another user
+            may have made it first to control our slots).
+    """
+    uid = os.geteuid()
+    path = LOCK_BASE / f"cnn-course-sandbox-{uid}"
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        problem = "is not a folder (a link or a file planted there?)"
+    elif info.st_uid != uid:
+        problem = f"is owned by uid {info.st_uid}, not by you (uid {uid})"
+    else:
+        problem = ""
+    if problem:
+        raise SandboxUnavailable(
+            f"the slot lock folder {path} {problem}: another user may have made it to hold "
+            f"your grading slots. Remove it (as root: rm -r {path}) and start again"
+        )
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+    return path
+
+
 def acquire_slot(preferred: int = 0) -> tuple[int, object]:
     """Lock a free grading slot (across grader processes); returns ``(slot, lock)``."""
-    _LOCKS.mkdir(parents=True, exist_ok=True)
+    locks = lock_dir()
     for offset in range(MAX_SLOTS):
         slot = (preferred + offset) % MAX_SLOTS
-        handle = open(_LOCKS / f"slot-{slot}.lock", "w")  # noqa: SIM115 - held until exit
+        handle = open(locks / f"slot-{slot}.lock", "w")  # noqa: SIM115 - held until exit
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
