@@ -108,8 +108,9 @@ class SandboxProvisioner(LocalProvisioner):
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
         km = self.parent
         if not isinstance(km, SandboxKernelManager):
-            raise RuntimeError(f"the {PROVISIONER!r} kernel provisioner starts only the grader's "
-                               f"kernels (autograder.runner.run_notebook), not {type(km).__name__}'s")
+            raise RuntimeError(f"the {PROVISIONER!r} kernel provisioner starts only the "
+                               f"grader's kernels (autograder.runner.run_notebook), not "
+                               f"{type(km).__name__}'s")
         kwargs = await super().pre_launch(**kwargs)  # writes the connection file
         km.sandbox.give(Path(km.connection_file))
         kwargs["cmd"] = km.sandbox.prefix(km.run_dir, km.kernel_env) + kwargs["cmd"]
@@ -208,7 +209,9 @@ async def _execute(client: _CappedClient, km: SandboxKernelManager, result: RunR
     dog = _Watchdog(sandbox, limits, deadline_s, km)
     start = time.perf_counter()
     try:
-        async with client.async_setup_kernel():
+        # cleanup_kc: nbclient shuts the kernel down ("immediate": the provisioner kills its
+        # launcher, and bwrap's PID namespace with it) and closes the channels and sockets
+        async with client.async_setup_kernel(cleanup_kc=True):
             sandbox.seal(km.run_dir)
             dog.start()
             for index, cell in enumerate(client.nb.cells):
@@ -259,6 +262,7 @@ def run_notebook(
         nb, km=km, max_output_bytes=max_output_bytes, timeout=timeout,
         startup_timeout=startup_timeout, interrupt_on_timeout=True, allow_errors=True,
         kernel_name="python3", extra_arguments=extra_arguments or [], record_timing=False,
+        shutdown_kernel="immediate",
     )
     try:
         asyncio.run(_execute(client, km, result, sandbox, sandbox.limits, deadline_s, timeout))
