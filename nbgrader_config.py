@@ -76,11 +76,12 @@ c.LatePenalty.grace_minutes = 15.0
 c.LatePenalty.zero_after_hours = 7 * 24.0
 
 # Feedback a student can read, offline (autograder/preprocessors.py, autograder/templates/):
-# in order, GetGrades reads the scores, HideHiddenTests removes hidden test code and
-# tracebacks, SummarizeTests (which needs both) lists each test's name, docstring, score
-# and reason for the top of the page. The template, set for GenerateFeedback only (the
-# formgrader keeps its own), heads each test by its grade_id and docstring and loads no
-# script: formulas become MathML when the HTML is written (autograder/mathml.py).
+# in order, GetGrades reads the scores, HideHiddenTests (nbgrader's ClearHiddenTests on the
+# test cells, subclassed) removes hidden test code and tracebacks, SummarizeTests (which
+# needs both) lists each test's name, docstring, score and reason for the top of the page.
+# The template, set for GenerateFeedback only (the formgrader keeps its own), heads each
+# test by its grade_id and docstring and loads no script: formulas become MathML when the
+# HTML is written (autograder/mathml.py).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearMarkScheme",

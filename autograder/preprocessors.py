@@ -11,7 +11,7 @@ from pathlib import Path
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 from nbgrader.utils import is_grade, is_solution, is_task
 from traitlets import Int, Unicode
 
@@ -22,38 +22,47 @@ __all__ = ["HideHiddenTests", "SummarizeTests", "TestFeedback", "FeedbackSummary
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class HideHiddenTests(NbGraderPreprocessor):
+class HideHiddenTests(ClearHiddenTests):
     """Feedback without hidden test code: the failing check's message, not its source.
 
     nbgrader's autograded notebooks contain the hidden tests (they had to run), and
     ``generate_feedback`` would show them, in the cell and in every traceback, which
-    prints the lines around the failing one. In each grade cell this replaces the hidden
-    region by one comment line and each error's traceback by ``ErrorName: message``.
+    prints the lines around the failing one. This is nbgrader's ``ClearHiddenTests`` (its
+    delimiters, ``begin_test_delimeter`` / ``end_test_delimeter``) applied to the test
+    cells only, with three differences:
+
+    - each removed region leaves one line, :attr:`placeholder`, so the student knows;
+    - each error's traceback in a grade cell becomes ``ErrorName: message``;
+    - any other cell (one the student wrote, a read-only one) is left as it is: no hidden
+      tests are in it, and a delimiter a student typed must not stop the feedback
+      (``ClearHiddenTests`` raises on it). A test cell whose regions do not pair
+      (``generate_assignment`` refuses those: not one of ours) becomes the placeholder.
     """
 
-    begin_test_delimeter = Unicode("BEGIN HIDDEN TESTS", help="start of a hidden region").tag(
-        config=True
-    )
-    end_test_delimeter = Unicode("END HIDDEN TESTS", help="end of a hidden region").tag(config=True)
+    placeholder = Unicode(
+        "# (hidden tests are not shown)", help="the line left where hidden tests were removed"
+    ).tag(config=True)
 
-    def _hide_source(self, source: str) -> str:
-        lines, hidden, out = source.split("\n"), False, []
-        for line in lines:
+    def _with_placeholders(self, source: str) -> str:
+        lines = []
+        for line in source.split("\n"):
             if self.begin_test_delimeter in line:
-                hidden = True
-                out.append("# (hidden tests are not shown)")
-            elif self.end_test_delimeter in line:
-                hidden = False
-            elif not hidden:
-                out.append(line)
-        return "\n".join(out)
+                lines.append(self.placeholder)
+            lines.append(line)
+        return "\n".join(lines)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, cell_index: int
     ) -> tuple[NotebookNode, ResourcesDict]:
         if cell.cell_type != "code" or not is_grade(cell):
             return cell, resources
-        cell.source = self._hide_source(cell.source)
+        if not is_solution(cell):  # a test cell: the instructor's source
+            cell.source = self._with_placeholders(cell.source)
+            try:
+                cell, resources = super().preprocess_cell(cell, resources, cell_index)
+            except RuntimeError as exc:  # nested or unclosed: show none of it
+                self.log.warning("cell %s: %s; its source is not shown", cell_index, exc)
+                cell.source = self.placeholder
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 message = _ANSI.sub("", f"{output.ename}: {output.evalue}".rstrip(": "))

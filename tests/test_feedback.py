@@ -26,7 +26,7 @@ from bs4 import BeautifulSoup
 
 from autograder.cli import main
 from autograder.course import Course
-from autograder.preprocessors import SummarizeTests
+from autograder.preprocessors import HideHiddenTests, SummarizeTests
 from autograder.submissions import EXAMPLES, make_submission, parse_answers
 from cnnkit.observe import MIME
 
@@ -254,3 +254,34 @@ def test_formulas_are_typeset_in_a_browser_without_network(course):
     stacked = [b for b in boxes if "\\frac" in b["tex"] and "lfloor" in b["tex"]]
     assert stacked and stacked[0]["height"] > 1.8 * inline_height  # a built fraction
     assert "$$" not in text and "\\frac" not in text and "\\lfloor" not in text
+
+
+def test_hidden_tests_go_whatever_the_student_typed():
+    """nbgrader's ClearHiddenTests, subclassed: a test cell's hidden region becomes one
+    placeholder line and its traceback the message; a delimiter a student typed into an
+    answer cell stays and stops nothing; a test cell whose regions do not pair shows
+    nothing of its source (no grading needed: the preprocessor on a built notebook)."""
+    def cell(source, **nbgrader):
+        out = nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
+            "grade_id": f"c{len(nb.cells)}", "locked": False, "points": 1, **nbgrader}})
+        out.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="no",
+                                              traceback=["\x1b[31msecret = 42\x1b[0m"])]
+        nb.cells.append(out)
+        return out
+
+    nb = nbformat.v4.new_notebook()
+    test = cell("assert f(1) == 1\n### BEGIN HIDDEN TESTS\nsecret = 42\n### END HIDDEN TESTS",
+                grade=True, solution=False)
+    answer = cell("def f(x):\n    # BEGIN HIDDEN TESTS (the student's joke)\n    return x",
+                  grade=True, solution=True)
+    unpaired = cell("assert f(2) == 2\n### BEGIN HIDDEN TESTS\nsecret = 42", grade=True,
+                    solution=False)
+    plain = nbformat.v4.new_code_cell("x = 1  # BEGIN HIDDEN TESTS")
+    nb.cells.append(plain)
+    HideHiddenTests().preprocess(nb, {})
+    assert test.source == "assert f(1) == 1\n# (hidden tests are not shown)"
+    assert answer.source.endswith("(the student's joke)\n    return x")
+    assert unpaired.source == "# (hidden tests are not shown)"
+    assert plain.source == "x = 1  # BEGIN HIDDEN TESTS"
+    for graded in (test, answer, unpaired):
+        assert graded.outputs[0].traceback == ["AssertionError: no"]
