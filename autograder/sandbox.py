@@ -44,6 +44,9 @@ BASE_UID = 62000
 MAX_SLOTS = 64
 # Not TMPDIR: a slot's uid is the whole machine's, so every grader must see the same locks.
 LOCK_BASE = Path("/tmp")
+# Before per-user lock folders, root graders locked slots here: one still running from an
+# older checkout must not get the same slot (and uid). Drop once no such checkout can run.
+LEGACY_LOCKS = Path("/tmp/cnn-course-sandbox")
 KILL_ROUNDS = 3  # kill, wait, look again: catches what forked while the first kill landed
 KILL_WAIT_S = 10.0
 KILL_SLICE_S = 0.1
@@ -335,18 +338,33 @@ def lock_dir() -> Path:
     return path
 
 
+def _try_lock(path: Path):
+    handle = open(path, "w")  # noqa: SIM115 - held until the slot is given back
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def acquire_slot(preferred: int = 0) -> tuple[int, object]:
-    """Lock a free grading slot (across grader processes); returns ``(slot, lock)``."""
-    locks = lock_dir()
+    """Lock a free grading slot (across grader processes); returns ``(slot, lock)``, where
+    ``lock.close()`` gives the slot back."""
+    folders = [lock_dir()]
+    if os.geteuid() == 0 and LEGACY_LOCKS.is_dir() and not LEGACY_LOCKS.is_symlink():
+        folders.append(LEGACY_LOCKS)
     for offset in range(MAX_SLOTS):
         slot = (preferred + offset) % MAX_SLOTS
-        handle = open(locks / f"slot-{slot}.lock", "w")  # noqa: SIM115 - held until exit
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        return slot, handle
+        held = contextlib.ExitStack()
+        for folder in folders:
+            handle = _try_lock(folder / f"slot-{slot}.lock")
+            if handle is None:
+                held.close()
+                break
+            held.enter_context(handle)
+        else:
+            return slot, held
     raise SandboxUnavailable(f"all {MAX_SLOTS} grading slots are in use by other graders")
 
 

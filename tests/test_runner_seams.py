@@ -100,6 +100,21 @@ def test_the_lock_folder_is_per_user_and_private(monkeypatch, tmp_path):
     held2.close()
 
 
+@pytest.mark.skipif(not AS_ROOT, reason="only root graders share slot uids with old checkouts")
+def test_a_slot_held_by_an_older_checkout_is_not_taken(monkeypatch, tmp_path):
+    monkeypatch.setattr(sandbox, "LOCK_BASE", tmp_path)
+    monkeypatch.setattr(sandbox, "LEGACY_LOCKS", tmp_path / "cnn-course-sandbox")
+    sandbox.LEGACY_LOCKS.mkdir()
+    old = sandbox._try_lock(sandbox.LEGACY_LOCKS / "slot-0.lock")  # how old checkouts lock
+    slot, held = sandbox.acquire_slot()
+    assert slot == 1
+    old.close()
+    held.close()
+    slot, held = sandbox.acquire_slot()
+    held.close()
+    assert slot == 0  # free in both folders again
+
+
 def test_a_lock_folder_planted_by_someone_else_is_refused(monkeypatch, tmp_path):
     monkeypatch.setattr(sandbox, "LOCK_BASE", tmp_path)
     planted = tmp_path / f"cnn-course-sandbox-{os.geteuid()}"
