@@ -31,6 +31,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_solution
 
 from autograder.merge import solution_answers
 from autograder.submissions import ExampleError, make_submission, parse_answers
@@ -93,7 +94,7 @@ def load_corpus(assignment: str, corpus: Path = CORPUS) -> list[CorpusEntry]:
 
 def _solution_ids(notebook: nbformat.NotebookNode) -> list[str]:
     return [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells
-            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+            if is_solution(c) and c.cell_type == "code"]
 
 
 def submission(released: Path, source: Path, entry: CorpusEntry) -> nbformat.NotebookNode:

@@ -33,6 +33,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution, is_task
 
 from autograder.course import Course, CourseError
 from autograder.grading import build, grade
@@ -77,7 +78,7 @@ def static_checks(notebook: Path) -> list[Check]:
     nb = nbformat.read(notebook, as_version=4)
     name = notebook.name
     checks, ids, problems = [], [], []
-    grade_cells = [c for c in nb.cells if _meta(c).get("grade")]
+    grade_cells = [c for c in nb.cells if is_grade(c)]
     for cell in nb.cells:
         meta = _meta(cell)
         if meta:
@@ -91,7 +92,7 @@ def static_checks(notebook: Path) -> list[Check]:
         gid = _meta(cell).get("grade_id")
         if not (_meta(cell).get("points") or 0) > 0:
             problems.append(f"test cell {gid} has no points")
-        if cell.cell_type == "code" and not _meta(cell).get("solution"):
+        if cell.cell_type == "code" and not is_solution(cell):
             body = ast.parse(cell.source).body
             if not (
                 body
@@ -102,7 +103,7 @@ def static_checks(notebook: Path) -> list[Check]:
                 problems.append(
                     f"test cell {gid} does not start with a docstring saying what it checks"
                 )
-            if not _meta(cell).get("solution") and "observe(" not in cell.source:
+            if "observe(" not in cell.source:
                 problems.append(
                     f"test cell {gid} reports nothing to the grader (cnnkit.observe.observe)"
                 )
@@ -116,14 +117,14 @@ def static_checks(notebook: Path) -> list[Check]:
     written, schemes = [], []
     for cell in nb.cells:
         meta, gid = _meta(cell), _meta(cell).get("grade_id", "?")
-        if meta.get("grade") and meta.get("solution"):
+        if is_grade(cell) and is_solution(cell):
             written.append(f"{gid} ({meta.get('points', 0):g})")
         begins, ends = cell.source.count(MARK_SCHEME), cell.source.count("END MARK SCHEME")
         if begins or ends:
             schemes.append(gid)
             if begins != ends:
                 problems.append(f"cell {gid}: BEGIN MARK SCHEME and END MARK SCHEME do not pair")
-            elif not meta.get("task") and (not meta.get("locked") or meta.get("solution")):
+            elif not (is_task(cell) or is_locked(cell)):
                 problems.append(
                     f"cell {gid} has a mark scheme but is not read-only: the student version "
                     "drops it and the grader never sees it; put the rubric in the read-only "
@@ -136,7 +137,7 @@ def static_checks(notebook: Path) -> list[Check]:
     tasks = [
         f
         for c in nb.cells
-        if _meta(c).get("solution") and c.cell_type == "code"
+        if is_solution(c) and c.cell_type == "code"
         for f in _functions(c.source)
     ]
     for func in tasks:
@@ -167,7 +168,7 @@ def released_checks(notebook: Path) -> Check:
         if any(m in cell.source for m in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", MARK_SCHEME)):
             problems.append(f"{gid} still holds a solution, hidden tests or a rubric")
         if (
-            _meta(cell).get("solution")
+            is_solution(cell)
             and cell.cell_type == "code"
             and "raise NotImplementedError()" not in cell.source
         ):

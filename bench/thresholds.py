@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _cells(source: Path, stream: int) -> list[tuple[str | None, str]]:
     """``(grade_id of a test cell or None, code)`` in order, the solution perturbed."""
     import nbformat
+    from nbgrader.utils import is_grade, is_solution
 
     from autograder.robustness import perturbed_solution
 
@@ -42,11 +43,10 @@ def _cells(source: Path, stream: int) -> list[tuple[str | None, str]]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            out.append((None, answers[meta["grade_id"]]))
-        elif meta.get("grade"):
-            out.append((meta["grade_id"], cell.source))
+        if is_solution(cell):
+            out.append((None, answers[cell.metadata.nbgrader["grade_id"]]))
+        elif is_grade(cell):
+            out.append((cell.metadata.nbgrader["grade_id"], cell.source))
         else:
             out.append((None, cell.source))
     return out

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader.utils import is_grade, is_solution
 
 from autograder.corpus import MIN_CORRECT, MIN_WRONG, coverage, load_corpus, submission
 from autograder.course import Course
@@ -28,9 +29,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 def _test_cells(source: Path) -> dict[str, float]:
     nb = nbformat.read(source, as_version=4)
     return {c.metadata["nbgrader"]["grade_id"]: float(c.metadata["nbgrader"].get("points", 0))
-            for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade")
-            and not c.metadata["nbgrader"].get("solution")}
+            for c in nb.cells if is_grade(c) and not is_solution(c)}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -48,7 +47,7 @@ def test_every_task_has_enough_alternatives(assignment):
         assert not unknown, f"{entry.name}: 'fails' names no test cell {sorted(unknown)}"
     solution = {c.metadata["nbgrader"]["grade_id"]: c.source.strip()
                 for c in nbformat.read(source, as_version=4).cells
-                if c.metadata.get("nbgrader", {}).get("solution")}
+                if is_solution(c)}
     for entry in entries:
         same = [g for g, code in entry.answers.items() if code.strip() == solution.get(g)]
         assert not same, f"{entry.name} repeats the solution verbatim for {same}"
