@@ -70,6 +70,19 @@ def test_the_provisioner_is_registered_under_its_entry_point():
         runner.SandboxKernelSpecManager().get_kernel_spec("ir")
 
 
+def test_an_unregistered_provisioner_names_the_fix(monkeypatch):
+    factory = KernelProvisionerFactory.instance()
+    others = {k: v for k, v in factory.provisioners.items() if k != runner.PROVISIONER}
+    monkeypatch.setattr(factory, "provisioners", others)
+
+    def not_installed(name):  # the factory's own seam for tests ("facilitate testing")
+        raise KeyError(name)
+
+    monkeypatch.setattr(factory, "_get_provisioner", not_installed)
+    with pytest.raises(LookupError, match=r"not registered.*pip install -e \."):
+        runner.SandboxKernelSpecManager().get_kernel_spec("python3")
+
+
 def test_the_kernel_is_started_by_the_sandbox_provisioner(looped, slot):
     result, launched, _ = looped
     assert [cls for cls, _pid in launched] == [runner.SandboxProvisioner], result.stopped
