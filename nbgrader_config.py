@@ -30,14 +30,28 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # removes it again (ClearMarkScheme in GenerateFeedback.preprocessors below).
 c.ClearMarkScheme.enforce_metadata = False
 
-# Timeouts: a cell may train a small network on the CPU (ps3 takes ~20 s on 2 cores).
-c.Execute.timeout = 300  # seconds per cell
-c.Execute.startup_timeout = 120  # seconds for the kernel to start
+# The grader's limits per submission (autograder/limits.py; `python -m autograder grade
+# --help` lists them all with their defaults). A cell may train a small network on the CPU
+# (ps3 takes ~20 s on 2 cores).
+c.GradingLimits.cell_timeout_s = 300  # seconds per cell
+c.GradingLimits.startup_timeout_s = 120  # seconds for the sandboxed kernel to start
+c.GradingLimits.memory_mb = 4096  # resident memory of one submission's processes
+# nbgrader's own Validate runs (a student's own work, unsandboxed) get the same timeouts.
+c.Execute.timeout = c.GradingLimits.cell_timeout_s
+c.Execute.startup_timeout = c.GradingLimits.startup_timeout_s
 # nbgrader's default (no history file), and a kernel that keeps its start-up warnings to
 # itself instead of printing them once per student.
 c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
+# Lines of printed output and traceback kept per cell (nbgrader's LimitOutput; the grader
+# applies it to every graded notebook).
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
+
+# Grading on a Dask cluster (autograder/cluster.py; README, "Grading on a cluster"):
+# `grade --scheduler tcp://HOST:8786`, or set it here. Assignments named here ask for a
+# worker started with `--resources GPU=1` (on the CPU where the cluster has none).
+# c.ClusterGrading.scheduler = "tcp://grader-head:8786"
+c.ClusterGrading.gpu_assignments = ["ps3_lenet_variants", "ps6_transfer_learning"]
 
 # `nbgrader autograde` and the formgrader's Autograde button grade like `python -m autograder
 # grade` (autograder/nbgrader_bridge.py): the submission runs in the sandbox and the tests are

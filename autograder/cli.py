@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -81,7 +82,8 @@ def cmd_collect(course: Course, args: argparse.Namespace) -> int:
 def cmd_grade(course: Course, args: argparse.Namespace) -> int:
     from autograder.grading import describe_device, grade
 
-    print(f"grading {args.assignment} on {describe_device()}")
+    where = f"the Dask cluster at {args.scheduler}" if args.scheduler else describe_device()
+    print(f"grading {args.assignment} on {where}")
     results = grade(
         course,
         args.assignment,
@@ -91,6 +93,7 @@ def cmd_grade(course: Course, args: argparse.Namespace) -> int:
         workers=args.workers,
         unsafe=args.unsafe,
         timeout=args.timeout,
+        scheduler=args.scheduler,
     )
     if args.no_progress:
         print("\n".join(r.line() for r in results))
@@ -190,8 +193,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+    def add(name: str, func, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        raw = {"formatter_class": argparse.RawDescriptionHelpFormatter} if epilog else {}
+        p = sub.add_parser(name, help=help, description=textwrap.fill(help), epilog=epilog,
+                           **raw)
         p.set_defaults(func=func)
         return p
 
@@ -236,8 +241,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="read each zip entry's recorded time as the submission time, in this "
                    "time zone (e.g. Europe/Berlin), and write it to timestamp.txt for late "
                    "penalties; check one against your LMS first (default: no times)")
+    from autograder.limits import options_help
+
     p = add("grade", cmd_grade, "autograde every student folder under submitted/, each in a "
-            "sandbox, several at a time; the gradebook is written by this process only")
+            "sandbox, several at a time; the gradebook is written by this process only",
+            epilog=options_help())
     p.add_argument("assignment")
     p.add_argument("--student", action="append", type=_student_id,
                    help="only this student (repeatable)")
@@ -245,7 +253,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None,
                    help="submissions graded at once (default: the number of cores)")
     p.add_argument("--timeout", type=int, default=None,
-                   help="seconds per cell (default: Execute.timeout in nbgrader_config.py)")
+                   help="seconds per cell (default: c.GradingLimits.cell_timeout_s)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="grade on this Dask scheduler's workers (default: "
+                   "c.ClusterGrading.scheduler, else this machine); see README, Grading on a "
+                   "cluster")
     p.add_argument("--unsafe", action="store_true",
                    help="grade without a sandbox where none can be made: students' code then "
                    "runs with your privileges and can read the hidden tests and the gradebook")

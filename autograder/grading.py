@@ -11,20 +11,22 @@ stops a batch): submissions run in sandboxes, in parallel workers
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
-from concurrent.futures import as_completed
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from autograder.cluster import ClusterGrading
 from autograder.course import Course, CourseError
 from autograder.late import sync_due_dates
 from autograder.names import UnsafeStudentId, check_student_id, student_id_problem
-from autograder.plan import Plan
+from autograder.plan import LocalPool, Plan, Pool
 from autograder.record import GradeResult, already_graded, record
 from autograder.sandbox import Limits, SandboxUnavailable, check, describe_device
-from autograder.worker import grade_submission
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -77,19 +79,28 @@ def grade(
     unsafe: bool = False,
     timeout: int | None = None,
     limits: Limits | None = None,
+    scheduler: str | None = None,
 ) -> list[GradeResult]:
     """Autograde every ``submitted/<student>/<assignment>/`` folder (or ``students``).
 
     Each submission runs in its own sandbox (``autograder/sandbox.py``), ``workers`` at a
-    time; this process alone writes the gradebook, one finished student at a time, so a
-    batch that is stopped can be run again and goes on where it stopped.
+    time on this machine, or on the Dask cluster at ``scheduler`` (``autograder/cluster.py``;
+    default: ``c.ClusterGrading.scheduler``); this process alone writes the gradebook, one
+    finished student at a time, so a batch that is stopped can be run again and goes on
+    where it stopped.
     """
     course.check_assignment(assignment)
     if not course.released_notebooks(assignment):
         raise CourseError(
             f"{assignment} has not been built; run: python -m autograder build {assignment}"
         )
-    sandbox_line = _sandbox_or_refuse(unsafe, limits)
+    cluster = ClusterGrading(config=course.config)
+    scheduler = scheduler if scheduler is not None else cluster.scheduler
+    if scheduler and unsafe:
+        raise CourseError("--unsafe grades on this machine only; a Dask cluster always "
+                          "grades in the sandbox")
+    sandbox_line = (_sandbox_or_refuse(unsafe, limits) if not scheduler else
+                    "bubblewrap sandbox on every Dask worker (checked when it joins)")
     with course.gradebook() as gb:  # late penalties count from the configured due date
         changed = sync_due_dates(gb, course.config, [assignment])
     if changed and not force and any(course.folder("autograded").glob(f"*/{assignment}")):
@@ -111,19 +122,15 @@ def grade(
         return results
     plan = Plan.make(course, assignment, workers=workers, unsafe=unsafe, timeout=timeout,
                      limits=limits, sandbox=sandbox_line)
-    with plan.pool() as pool:
-        references = plan.references(pool)
-        futures = {pool.submit(grade_submission, plan.job(s, references)): s for s in pending}
-        bar = tqdm(total=len(futures), desc=f"grading {assignment}", unit="student",
+    with _pool(plan, scheduler, assignment in cluster.gpu_assignments,
+               cluster.connect_timeout_s) as pool:
+        bundle = plan.bundle(pool)
+        jobs = [plan.job(s, bundle) for s in pending]
+        bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="student",
                    disable=not progress)
-        for future in as_completed(futures):
-            student = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # the worker process itself died
-                outcome = {"student": student, "error": f"grader worker died ({exc})",
-                           "notebooks": {}, "seconds": 0.0}
-            graded = record(course, assignment, outcome, plan.info)
+        for _job, outcome in pool.run(jobs, bundle):
+            graded = record(course, assignment, outcome,
+                            {**plan.info, "pool": pool.description})
             results.append(graded)
             bar.update()
             if progress:
@@ -131,6 +138,22 @@ def grade(
         bar.close()
     order = {s: i for i, s in enumerate(todo)}
     return sorted(results, key=lambda r: order.get(r.student, len(order)))
+
+
+@contextlib.contextmanager
+def _pool(plan: Plan, scheduler: str, wants_gpu: bool, timeout_s: float) -> Iterator[Pool]:
+    if not scheduler:
+        with LocalPool.open(plan.config, plan.workers) as pool:
+            yield pool
+        return
+    from autograder.cluster import DaskPool  # imports distributed: only when asked for
+
+    pool = DaskPool(scheduler, replace(plan.config, threads=1), wants_gpu=wants_gpu,
+                    connect_timeout=timeout_s)
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 def _sandbox_or_refuse(unsafe: bool, limits: Limits | None) -> str:

@@ -13,6 +13,7 @@ of ``output_bytes`` that protects the grader while the output arrives.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 from nbgrader.preprocessors import LimitOutput
@@ -108,9 +109,10 @@ def options_help() -> str:
     lines = ["limits (set in nbgrader_config.py, e.g. c.GradingLimits.memory_mb = 2048):"]
     for name, text in _HELP.items():
         lines.append(f"  c.GradingLimits.{name} = {getattr(_DEFAULTS, name)}")
-        lines.append(f"      {text}")
+        lines += textwrap.wrap(text, 78, initial_indent=" " * 6, subsequent_indent=" " * 6)
     lines.append(f"  c.LimitOutput.max_lines = {_DEFAULTS.output_lines}, "
                  f"c.LimitOutput.max_traceback = {_DEFAULTS.traceback_lines}")
-    lines.append("      nbgrader's own: lines of printed output and of a traceback kept per "
-                 "cell in the graded notebook (-1: no limit)")
+    lines += textwrap.wrap("nbgrader's own: lines of printed output and of a traceback kept "
+                           "per cell in the graded notebook (-1: no limit)", 78,
+                           initial_indent=" " * 6, subsequent_indent=" " * 6)
     return "\n".join(lines)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["Answers", "MARK_SCHEME", "SubmissionError", "read_answers", "merge",
-           "solution_answers"]
+__all__ = ["Answers", "MARK_SCHEME", "SubmissionError", "answers_from_bytes", "merge",
+           "read_answers", "solution_answers"]
 
 MARK_SCHEME = "BEGIN MARK SCHEME"  # nbgrader's ClearMarkScheme delimiter
 
@@ -60,20 +60,29 @@ def _raw_cells(data: object) -> list[dict]:
 
 
 def read_answers(path: Path, template: nbformat.NotebookNode) -> Answers:
-    """The student's answers in ``path``, judged against the release ``template``.
+    """The student's answers in the file ``path`` (see :func:`answers_from_bytes`)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raw = None
+    return answers_from_bytes(raw, path.name, template)
+
+
+def answers_from_bytes(raw: bytes | None, name: str,
+                       template: nbformat.NotebookNode) -> Answers:
+    """The student's answers in the notebook file ``name`` whose bytes are ``raw`` (None:
+    not submitted), judged against the release ``template``.
 
     Raises:
         SubmissionError: the file is missing, is not JSON, or is not a notebook.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SubmissionError(f"missing notebook: {path.name} was not submitted") from None
+    if raw is None:
+        raise SubmissionError(f"missing notebook: {name} was not submitted")
     try:
         data = json.loads(raw.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
         raise SubmissionError(
-            f"corrupt notebook: {path.name} is not valid JSON ({exc.msg}, line {exc.lineno})"
+            f"corrupt notebook: {name} is not valid JSON ({exc.msg}, line {exc.lineno})"
         ) from None
     kinds = _cell_kinds(template)
     given = {c.source for c in template.cells}  # the release's own cells are not additions

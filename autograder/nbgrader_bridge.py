@@ -41,8 +41,7 @@ from nbgrader.utils import determine_grade, is_grade, is_solution
 from autograder.course import Course, CourseError
 from autograder.grading import _sandbox_or_refuse
 from autograder.names import UnsafeStudentId, check_student_id
-from autograder.plan import Plan
-from autograder.worker import grade_submission
+from autograder.plan import LocalPool, Plan
 
 __all__ = ["SandboxedGrading", "GradingRefused", "SAFE_COMMAND", "as_nbgrader_verdict"]
 
@@ -116,17 +115,18 @@ class SandboxedGrading(NbGraderPreprocessor):
         sandbox_line = _sandbox_or_refuse(False, None)
         plan = Plan.make(course, assignment, workers=1, unsafe=False, timeout=None,
                          limits=None, sandbox=sandbox_line)
-        if name not in plan.notebooks:
+        if name not in {notebook for notebook, _, _ in plan.notebooks}:
             raise CourseError(f"{name} is not a notebook of the built {assignment}; rebuild")
-        with plan.pool() as pool:
-            references = plan.references(pool)
-            job = plan.job(student, references)
-            job["notebooks"] = {name: job["notebooks"][name]}
-            outcome = pool.submit(grade_submission, job).result()
-        if outcome.get("error"):
-            raise CourseError(f"the grader could not grade it ({outcome['error']})")
-        result = outcome["notebooks"][name]
-        graded, cells = result["notebook"], result["cells"]
+        with LocalPool.open(plan.config, 1) as pool:
+            bundle = plan.bundle(pool).only(name)
+            job = plan.job(student, bundle)
+            [(_, outcome)] = pool.run([job], bundle)
+        if outcome.error:
+            raise CourseError(f"the grader could not grade it ({outcome.error})")
+        result = outcome.notebooks[name]
+        graded = result.graded_notebook()
+        cells = {grade_id: {"points": c.points, "max_points": c.max_points, "reason": c.reason}
+                 for grade_id, c in result.cells.items()}
         for cell in graded.cells:
             if _is_test(cell):
                 verdict = cells[cell.metadata["nbgrader"]["grade_id"]]

@@ -29,6 +29,7 @@ from nbgrader.api import MissingEntry
 
 from autograder.course import Course
 from autograder.late import Lateness, apply_penalties, read_timestamp
+from autograder.tasks import Outcome
 
 __all__ = ["GradeResult", "already_graded", "record"]
 
@@ -114,17 +115,17 @@ def _late_note(saved: object) -> str:
         return ""
 
 
-def _write_notebooks(course: Course, assignment: str, outcome: dict[str, Any]) -> Path:
-    final = course.folder("autograded") / outcome["student"] / assignment
+def _write_notebooks(course: Course, assignment: str, outcome: Outcome) -> Path:
+    final = course.folder("autograded") / outcome.student / assignment
     partial = final.with_name(final.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    for name, result in outcome["notebooks"].items():
-        nbformat.write(result["notebook"], partial / name)
+    for name, result in outcome.notebooks.items():
+        (partial / name).write_text(result.notebook, encoding="utf-8")
     # nbgrader's files about the submission go along, as `nbgrader autograde` copies them,
     # and `generate_feedback` copies them on to feedback/: the time, and the secret from
     # `nbgrader submit` that keys the page's name in the exchange (`release_feedback`).
-    submitted = course.folder("submitted") / outcome["student"] / assignment
+    submitted = course.folder("submitted") / outcome.student / assignment
     for name in ("timestamp.txt", "submission_secret.txt"):
         if (submitted / name).is_file():
             shutil.copy(submitted / name, partial / name)
@@ -133,22 +134,21 @@ def _write_notebooks(course: Course, assignment: str, outcome: dict[str, Any]) -
     return final
 
 
-def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]
-                 ) -> tuple[float, str]:
+def _save_scores(course: Course, assignment: str, outcome: Outcome) -> tuple[float, str]:
     """Scores and submission time into the gradebook: (max score, why the time is unknown)."""
-    student = outcome["student"]
+    student = outcome.student
     # The time in timestamp.txt, or none (absent, or unusable: then no penalty, and why).
     stamp, problem = read_timestamp(course.folder("submitted") / student / assignment,
                                     course.config.Exchange.get("timezone"))
     with course.gradebook() as gb:
         gb.update_or_create_student(student)
         submission = gb.update_or_create_submission(assignment, student, timestamp=stamp)
-        for name, result in outcome["notebooks"].items():
+        for name, result in outcome.notebooks.items():
             notebook = Path(name).stem
-            for grade_id, cell in result["cells"].items():
+            for grade_id, cell in result.cells.items():
                 grade = gb.find_grade(grade_id, notebook, assignment, student)
-                changed = grade.auto_score != cell["points"]
-                grade.auto_score = cell["points"]
+                changed = grade.auto_score != cell.points
+                grade.auto_score = cell.points
                 # The column defaults to True. A cell waits for the instructor only without a
                 # score, or when a score set by hand overrides a verdict that changed (a
                 # regrade of the same answers leaves a resolved override resolved).
@@ -158,87 +158,82 @@ def _save_scores(course: Course, assignment: str, outcome: dict[str, Any]
         return float(submission.max_score), problem
 
 
-def _save_penalty(course: Course, assignment: str, outcome: dict[str, Any],
-                  problem: str) -> Lateness:
+def _save_penalty(course: Course, assignment: str, outcome: Outcome, problem: str) -> Lateness:
     """nbgrader's ``AssignLatePenalties`` on the score just saved (tests and written answers
     as they stand: a written answer graded later does not change the penalty until the next
     ``grade --force``, as with ``nbgrader autograde``)."""
-    lateness = apply_penalties(course.db_url, course.config, assignment, outcome["student"],
-                               [Path(name).stem for name in outcome["notebooks"]])
+    lateness = apply_penalties(course.db_url, course.config, assignment, outcome.student,
+                               [Path(name).stem for name in outcome.notebooks])
     return dataclasses.replace(lateness, problem=problem) if problem else lateness
 
 
-def _answers_before(course: Course, assignment: str, outcome: dict[str, Any]
+def _answers_before(course: Course, assignment: str, outcome: Outcome
                     ) -> dict[tuple[str, str], str]:
     """The written answers of the previous grading of this submission, if any."""
-    final = course.folder("autograded") / outcome["student"] / assignment
+    final = course.folder("autograded") / outcome.student / assignment
     before = {}
-    for name, result in outcome["notebooks"].items():
+    for name, result in outcome.notebooks.items():
         try:
             nb = nbformat.read(final / name, as_version=4)
         except Exception:  # noqa: BLE001 - none, or unreadable: nothing to compare with
             continue
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if grade_id in result.get("written", {}):
+            if grade_id in result.written:
                 before[(name, grade_id)] = cell.source
     return before
 
 
-def _save_written(course: Course, assignment: str, outcome: dict[str, Any],
+def _save_written(course: Course, assignment: str, outcome: Outcome,
                   before: dict[tuple[str, str], str]) -> tuple[float, int]:
     """The written answers' state in the gradebook: (their points, how many to grade)."""
-    student, points, to_grade = outcome["student"], 0.0, 0
+    student, points, to_grade = outcome.student, 0.0, 0
     with course.gradebook() as gb:
-        for name, result in outcome["notebooks"].items():
+        for name, result in outcome.notebooks.items():
             now = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source
-                   for c in result["notebook"].cells}
-            for grade_id, cell in result.get("written", {}).items():
+                   for c in result.graded_notebook().cells}
+            for grade_id, cell in result.written.items():
                 notebook = Path(name).stem
                 grade = gb.find_grade(grade_id, notebook, assignment, student)
                 changed = before.get((name, grade_id), now.get(grade_id)) != now.get(grade_id)
-                grade.auto_score = None if cell["answered"] else 0.0
+                grade.auto_score = None if cell.answered else 0.0
                 grade.needs_manual_grade = (
-                    (cell["answered"] and grade.manual_score is None)
+                    (cell.answered and grade.manual_score is None)
                     or (grade.manual_score is not None and changed)
                 )
                 comment = gb.find_comment(grade_id, notebook, assignment, student)
-                comment.auto_comment = None if cell["answered"] else "No response."
-                points += cell["max_points"]
+                comment.auto_comment = None if cell.answered else "No response."
+                points += cell.max_points
                 to_grade += grade.needs_manual_grade
         gb.db.commit()
     return points, to_grade
 
 
-def record(course: Course, assignment: str, outcome: dict[str, Any],
+def record(course: Course, assignment: str, outcome: Outcome,
            info: dict[str, Any]) -> GradeResult:
     """Write one worker's outcome; returns the student's summary."""
-    student, seconds = outcome["student"], outcome.get("seconds", 0.0)
-    if outcome.get("error"):
-        return GradeResult(student, None, None, seconds, "failed", outcome["error"])
+    if outcome.error:
+        return GradeResult(outcome.student, None, None, outcome.seconds, "failed", outcome.error)
     before = _answers_before(course, assignment, outcome)
     final = _write_notebooks(course, assignment, outcome)
     max_score, time_problem = _save_scores(course, assignment, outcome)
     written_max, to_grade = _save_written(course, assignment, outcome, before)
     lateness = _save_penalty(course, assignment, outcome, time_problem)
-    reasons = [r["reason"] for r in outcome["notebooks"].values() if r["reason"]]
-    tests = [c for r in outcome["notebooks"].values() for c in r["cells"].values()]
-    result = GradeResult(student, lateness.score_after, max_score, seconds, "graded",
-                         "; ".join(reasons), lateness.note(),
-                         auto_score=sum(c["points"] for c in tests),
-                         auto_max=sum(c["max_points"] for c in tests),
+    notebooks = outcome.notebooks.values()
+    reasons = [r.reason for r in notebooks if r.reason]
+    tests = outcome.tests
+    result = GradeResult(outcome.student, lateness.score_after, max_score, outcome.seconds,
+                         "graded", "; ".join(reasons), lateness.note(),
+                         auto_score=sum(c.points for c in tests),
+                         auto_max=sum(c.max_points for c in tests),
                          written_max=written_max, to_grade=to_grade)
-    details = {
-        name: {k: v for k, v in r.items() if k != "notebook"}
-        for name, r in outcome["notebooks"].items()
-    }
     saved = {**dataclasses.asdict(result), **info, "late": dataclasses.asdict(lateness),
-             "notebooks": details,
-             "kernel_seconds": sum(r["kernel_seconds"] for r in outcome["notebooks"].values()),
-             "cells_seconds": sum(r["cells_seconds"] for r in outcome["notebooks"].values()),
-             "peak_rss_mb": max((r["peak_mb"] for r in outcome["notebooks"].values()),
-                                default=0.0),
-             "worker_rss_mb": outcome.get("worker_mb"), "slot": outcome.get("slot")}
+             "device": outcome.device or info.get("device", ""), "worker": outcome.worker,
+             "notebooks": {name: r.details() for name, r in outcome.notebooks.items()},
+             "kernel_seconds": sum(r.kernel_seconds for r in notebooks),
+             "cells_seconds": sum(r.cells_seconds for r in notebooks),
+             "peak_rss_mb": max((r.peak_mb for r in notebooks), default=0.0),
+             "worker_rss_mb": outcome.worker_mb, "slot": outcome.slot}
     tmp = final / (RECORD + ".tmp")
     tmp.write_text(json.dumps(saved, indent=2, default=str))
     tmp.replace(final / RECORD)
