@@ -68,21 +68,26 @@ _HELP = {
 }
 
 
+def _limit(name: str) -> Int:
+    """The traitlet of one limit: the dataclass's default, the help above."""
+    return Int(getattr(_DEFAULTS, name), help=_HELP[name]).tag(config=True)
+
+
 class GradingLimits(Configurable):
     """Limits of every submission's sandbox and run (``python -m autograder grade``,
     ``nbgrader autograde`` and the formgrader's Autograde button)."""
 
-    memory_mb = Int(_DEFAULTS.memory_mb, help=_HELP["memory_mb"]).tag(config=True)
-    address_space_mb = Int(_DEFAULTS.address_space_mb, help=_HELP["address_space_mb"]).tag(config=True)
-    cpu_seconds = Int(_DEFAULTS.cpu_seconds, help=_HELP["cpu_seconds"]).tag(config=True)
-    processes = Int(_DEFAULTS.processes, help=_HELP["processes"]).tag(config=True)
-    file_mb = Int(_DEFAULTS.file_mb, help=_HELP["file_mb"]).tag(config=True)
-    tmp_mb = Int(_DEFAULTS.tmp_mb, help=_HELP["tmp_mb"]).tag(config=True)
-    open_files = Int(_DEFAULTS.open_files, help=_HELP["open_files"]).tag(config=True)
-    cell_timeout_s = Int(_DEFAULTS.cell_timeout_s, help=_HELP["cell_timeout_s"]).tag(config=True)
-    startup_timeout_s = Int(_DEFAULTS.startup_timeout_s, help=_HELP["startup_timeout_s"]).tag(config=True)
-    notebook_deadline_s = Int(_DEFAULTS.notebook_deadline_s, help=_HELP["notebook_deadline_s"]).tag(config=True)
-    output_bytes = Int(_DEFAULTS.output_bytes, help=_HELP["output_bytes"]).tag(config=True)
+    memory_mb = _limit("memory_mb")
+    address_space_mb = _limit("address_space_mb")
+    cpu_seconds = _limit("cpu_seconds")
+    processes = _limit("processes")
+    file_mb = _limit("file_mb")
+    tmp_mb = _limit("tmp_mb")
+    open_files = _limit("open_files")
+    cell_timeout_s = _limit("cell_timeout_s")
+    startup_timeout_s = _limit("startup_timeout_s")
+    notebook_deadline_s = _limit("notebook_deadline_s")
+    output_bytes = _limit("output_bytes")
 
 
 def limits_from_config(config: Config, **overrides: int | None) -> Limits:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_solution
 
 __all__ = ["Answers", "MARK_SCHEME", "SubmissionError", "answers_from_bytes", "merge",
            "read_answers", "solution_answers"]
@@ -117,7 +118,7 @@ def _cell_kinds(nb: nbformat.NotebookNode) -> dict[str, str]:
     for cell in nb.cells:
         nbg = cell.metadata.get("nbgrader", {})
         if "grade_id" in nbg:
-            kinds[nbg["grade_id"]] = "answer" if nbg.get("solution") else "fixed"
+            kinds[nbg["grade_id"]] = "answer" if is_solution(cell) else "fixed"
     return kinds
 
 
@@ -133,7 +134,7 @@ def solution_answers(source: nbformat.NotebookNode) -> Answers:
     answers = Answers()
     for cell in source.cells:
         nbg = cell.metadata.get("nbgrader", {})
-        if nbg.get("solution") and "grade_id" in nbg:
+        if is_solution(cell) and "grade_id" in nbg:
             answers.answers[nbg["grade_id"]] = cell.source
     return answers
 
@@ -146,8 +147,7 @@ def merge(
     tests = {
         c.metadata["nbgrader"]["grade_id"]: c
         for c in source.cells
-        if "grade_id" in c.metadata.get("nbgrader", {})
-        and (c.metadata["nbgrader"].get("grade") or MARK_SCHEME in c.source)
+        if "grade_id" in c.metadata.get("nbgrader", {}) and (is_grade(c) or MARK_SCHEME in c.source)
     }
     out = nbformat.v4.new_notebook(metadata=template.metadata)
     out.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
@@ -163,9 +163,9 @@ def merge(
         new = nbformat.from_dict(json.loads(json.dumps(cell)))
         nbg = new.metadata.get("nbgrader", {})
         grade_id = nbg.get("grade_id")
-        if grade_id in tests and not nbg.get("solution"):
+        if grade_id in tests and not is_solution(new):
             new.source = tests[grade_id].source
-        elif nbg.get("solution") and grade_id in answers.answers:
+        elif is_solution(new) and grade_id in answers.answers:
             new.source = answers.answers[grade_id]
         if new.cell_type == "code":
             new.outputs, new.execution_count = [], None

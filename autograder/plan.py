@@ -26,7 +26,15 @@ import nbformat
 
 from autograder.course import Course, CourseError
 from autograder.limits import Limits, limits_from_config
-from autograder.tasks import Bundle, Job, NotebookSpec, Outcome, ReferenceRun, WorkerConfig, tests_only
+from autograder.tasks import (
+    Bundle,
+    Job,
+    NotebookSpec,
+    Outcome,
+    ReferenceRun,
+    WorkerConfig,
+    strip_solutions,
+)
 from autograder.worker import grade_local, references_local, start_local
 
 __all__ = ["LocalPool", "Plan", "Pool"]
@@ -121,7 +129,7 @@ class Plan:
             tmp.write_text(json.dumps(run.references))
             tmp.replace(cache)
             refs[name] = run.references
-        specs = [NotebookSpec(name, template, tests_only(nbformat.reads(source, as_version=4)),
+        specs = [NotebookSpec(name, template, strip_solutions(nbformat.reads(source, as_version=4)),
                               refs[name])
                  for name, (template, source) in texts.items()]
         return Bundle.make(self.assignment, specs)

@@ -27,7 +27,7 @@ from nbgrader.utils import is_solution
 from autograder.limits import Limits
 
 __all__ = ["Bundle", "CellScore", "Job", "NotebookOutcome", "NotebookSpec", "Outcome",
-           "ReferenceRun", "WorkerConfig", "Written", "tests_only"]
+           "ReferenceRun", "WorkerConfig", "Written", "strip_solutions"]
 
 BUNDLE_VERSION = "1"  # bump when the bundle's meaning changes (workers re-fetch)
 
@@ -48,7 +48,7 @@ class NotebookSpec:
 
     name: str
     template: str  # the released (student) notebook
-    tests: str  # the source notebook with its solution cells emptied (tests_only)
+    tests: str  # the source notebook with its solution cells emptied (strip_solutions)
     references: dict[str, Any] = field(default_factory=dict)  # grade_id -> observations
 
 
@@ -89,7 +89,7 @@ class Bundle:
         raise KeyError(f"{name} is not a notebook of {self.assignment}")
 
 
-def tests_only(source: nbformat.NotebookNode) -> str:
+def strip_solutions(source: nbformat.NotebookNode) -> str:
     """``source`` as JSON without the solutions: its answer cells are emptied (the grader
     needs the tests, hidden ones included, and the question cells, not the answers)."""
     out = nbformat.from_dict(json.loads(json.dumps(source)))

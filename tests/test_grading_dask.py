@@ -200,7 +200,8 @@ def test_twenty_submissions_of_two_assignments_grade_exactly_as_one_local_worker
     assert "declares SANDBOX=2, but a worker process grades one submission at a time" in err
 
 
-def _grade_in_thread(course: Course, assignment: str, address: str) -> tuple[threading.Thread, list]:
+def _grade_in_thread(course: Course, assignment: str,
+                     address: str) -> tuple[threading.Thread, list]:
     out: list = []
 
     def run():
