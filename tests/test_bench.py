@@ -118,6 +118,22 @@ def test_grading_quick_grades_two_submissions_both_ways(quick_run):
         assert result["ratio"] is None and ours["error"] and name in grading["failed"]
 
 
+def test_cluster_quick_grades_on_dask_and_projects(quick_run):
+    cluster = quick_run[0]["results"]["cluster"]
+    assert cluster["students"] == 2 and cluster["assignment"] == "ps4_channels"
+    for workers in ("workers_1", "workers_2"):
+        row = cluster["throughput"][workers]
+        assert_summary(row["local_s"])
+        assert_summary(row["dask_s"])
+        assert all(positive(r) for r in row["dask_over_local"]["per_pair"])
+    shipping = cluster["shipping"]
+    assert shipping["bundle_bytes"] > 1000 and shipping["job_bytes"]["median"] > 1000
+    assert_summary(shipping["verify_s"])
+    hours = cluster["projection"]["hours"]
+    assert positive(hours["10x32cores"]) and hours["1x32cores"] == pytest.approx(
+        10 * hours["10x32cores"])
+
+
 def test_gpu_section_skips_or_measures(quick_run):
     gpu = quick_run[0]["results"]["gpu"]
     if torch.cuda.is_available():

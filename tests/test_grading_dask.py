@@ -308,3 +308,25 @@ def test_no_reachable_scheduler_is_a_clear_error(tmp_path):
         grade(course, LIGHT, scheduler="tcp://127.0.0.1:9", progress=False)
     with pytest.raises(CourseError, match="always grades in the sandbox"):
         grade(course, LIGHT, scheduler="tcp://127.0.0.1:9", unsafe=True, progress=False)
+
+
+def test_a_killed_grading_command_resumes_on_the_cluster(cluster, tmp_path):
+    course = _course(tmp_path, {LIGHT: 6})
+    cmd = [sys.executable, "-m", "autograder", "--root", str(course.root), "grade", LIGHT,
+           "--scheduler", cluster.address, "--no-progress"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(_records(course, LIGHT)) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the batch ended before it could be killed"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = set(_records(course, LIGHT))
+    assert 2 <= len(before) < 6
+    results = grade(course, LIGHT, scheduler=cluster.address, progress=False)
+    assert {r.student for r in results if r.status == "skipped"} == before
+    assert all(r.status in ("graded", "skipped") for r in results)
+    assert len(_records(course, LIGHT)) == 6
+    with course.gradebook() as gb:
+        assert len(gb.assignment_submissions(LIGHT)) == 6
