@@ -4,9 +4,10 @@
 nbgrader's gradebook (why: plain ``nbgrader autograde`` runs students' code with the
 grader's privileges, in the kernel that also decides the tests, and one malformed notebook
 stops a batch): submissions run in sandboxes, in parallel workers
-(``autograder/worker.py``), tests are decided outside the sandbox from observations
+(``autograder/worker.py``) on this machine (``autograder/plan.py``) or on a Dask cluster
+(``autograder/cluster.py``), tests are decided outside the sandbox from observations
 (``autograder/observations.py``), and one process writes the gradebook
-(``autograder/record.py``).
+(``autograder/record.py``). What travels between them is typed (``autograder/tasks.py``).
 """
 
 from __future__ import annotations
