@@ -163,7 +163,7 @@ class DaskPool:
         except (OSError, TimeoutError) as exc:
             raise CourseError(f"cannot reach the Dask scheduler at {address} ({exc}); start "
                               "one with `dask scheduler` and workers with `dask worker "
-                              f"{address} --nthreads 1`") from None
+                              f"{address} --nthreads 1 --resources {SANDBOX}=1`") from None
         self.config = config
         self.client.register_plugin(GraderPlugin(config), name=PLUGIN)
         refusals = self.client.run(_refusal, on_error="return")
