@@ -117,7 +117,7 @@ class Plan:
                 refs[name] = json.loads(cache.read_text())
             else:
                 missing[name] = (template, source)
-        for name, run in pool.references(self.config, missing).items():
+        for name, run in (pool.references(self.config, missing) if missing else {}).items():
             if run.problems:
                 raise CourseError(
                     f"cannot grade {self.assignment}: the instructor's solution in {name} "
