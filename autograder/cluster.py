@@ -189,8 +189,7 @@ class DaskPool:
                             + (f", {self.routing}" if self.routing else ""))
         self._bundles: dict[str, Any] = {}
 
-    def references(self, config: WorkerConfig,
-                   notebooks: dict[str, tuple[str, str]]) -> dict[str, ReferenceRun]:
+    def references(self, notebooks: dict[str, tuple[str, str]]) -> dict[str, ReferenceRun]:
         futures = {name: self.client.submit(references_on_worker, *texts, pure=False,
                                             resources=self.resources)
                    for name, texts in notebooks.items()}

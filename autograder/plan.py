@@ -49,8 +49,9 @@ class Pool(Protocol):
 
     description: str
 
-    def references(self, config: WorkerConfig,
-                   notebooks: dict[str, tuple[str, str]]) -> dict[str, ReferenceRun]: ...
+    def references(self, notebooks: dict[str, tuple[str, str]]) -> dict[str, ReferenceRun]:
+        """The solution's run per notebook, from ``{name: (release, source)}`` texts."""
+        ...
 
     def run(self, jobs: list[Job], bundle: Bundle) -> Iterator[tuple[Job, Outcome]]:
         """Each job's outcome, in the order they finish."""
@@ -110,27 +111,27 @@ class Plan:
         are cached."""
         texts = {name: (released.read_text(), source.read_text())
                  for name, released, source in self.notebooks}
-        refs, missing = {}, {}
+        refs, missing, caches = {}, {}, {}
         for name, (template, source) in texts.items():
-            cache = self._cache_file(name, template, source)
-            if cache.is_file():
-                refs[name] = json.loads(cache.read_text())
+            caches[name] = self._cache_file(name, template, source)
+            if caches[name].is_file():
+                refs[name] = json.loads(caches[name].read_text())
             else:
                 missing[name] = (template, source)
-        for name, run in (pool.references(self.config, missing) if missing else {}).items():
+        for name, run in (pool.references(missing) if missing else {}).items():
             if run.problems:
                 raise CourseError(
                     f"cannot grade {self.assignment}: the instructor's solution in {name} "
                     "does not give the references: " + "; ".join(run.problems)
                 )
-            cache = self._cache_file(name, *texts[name])
+            cache = caches[name]
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = cache.with_suffix(".tmp")
             tmp.write_text(json.dumps(run.references))
             tmp.replace(cache)
             refs[name] = run.references
-        specs = [NotebookSpec(name, template, strip_solutions(nbformat.reads(source, as_version=4)),
-                              refs[name])
+        specs = [NotebookSpec(name, template,
+                              strip_solutions(nbformat.reads(source, as_version=4)), refs[name])
                  for name, (template, source) in texts.items()]
         return Bundle.make(self.assignment, specs)
 
@@ -161,9 +162,8 @@ class LocalPool:
         self.config = config
         self.description = f"{workers} local worker{'s' * (workers > 1)}"
 
-    def references(self, config: WorkerConfig,
-                   notebooks: dict[str, tuple[str, str]]) -> dict[str, ReferenceRun]:
-        futures = {name: self.executor.submit(references_local, config, *texts)
+    def references(self, notebooks: dict[str, tuple[str, str]]) -> dict[str, ReferenceRun]:
+        futures = {name: self.executor.submit(references_local, self.config, *texts)
                    for name, texts in notebooks.items()}
         return {name: future.result() for name, future in futures.items()}
 

@@ -114,7 +114,7 @@ def _shipping(root: Path, assignment: str, ids: list[str]) -> dict[str, Any]:
         description = ""
 
         @staticmethod
-        def references(config: Any, notebooks: dict) -> dict:
+        def references(notebooks: dict) -> dict:
             raise AssertionError(f"references not cached for {sorted(notebooks)}")
 
     times: dict[str, list[float]] = {"build": [], "pickle": [], "unpickle": [], "verify": []}

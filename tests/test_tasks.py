@@ -139,8 +139,8 @@ def test_a_grader_runs_references_and_a_job_in_its_sandbox_and_keeps_limit_outpu
                         slot, lock)
         run = grader.references(template, source)
         assert run.problems == (), run.problems
-        bundle = Bundle.make("tiny", [NotebookSpec("tiny.ipynb", template,
-                                                   strip_solutions(nbformat.reads(source, as_version=4)),
+        tests = strip_solutions(nbformat.reads(source, as_version=4))
+        bundle = Bundle.make("tiny", [NotebookSpec("tiny.ipynb", template, tests,
                                                    run.references)])
         right = source.encode()
         wrong = source.replace("return 42", "return 41").encode()
